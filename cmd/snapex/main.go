@@ -1,0 +1,49 @@
+// Command snapex serves the Atlas Admin API v2 backup-export surface for
+// self-managed MongoDB deployments.
+//
+//	snapex serve [--config FILE]   run the service (a starter setup under ./snapex-data without --config)
+//	snapex init [--dir DIR]        write a starter config with a fresh API key
+//	snapex version                 print the version
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = runServe(os.Args[2:])
+	case "init":
+		err = runInit(os.Args[2:])
+	case "version", "--version", "-v":
+		fmt.Println("snapex", version)
+	case "help", "--help", "-h":
+		usage()
+	default:
+		fmt.Fprintf(os.Stderr, "snapex: unknown command %q\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "snapex:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage:
+  snapex serve [--config FILE] [--listen ADDR]   run the service; without --config, use or create ./snapex-data
+  snapex init [--dir DIR]                        write a starter config (organization, project, API key)
+  snapex version                                 print the version
+`)
+}

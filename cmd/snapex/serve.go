@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/snapex/snapex/internal/auth"
+	"github.com/snapex/snapex/internal/config"
+	"github.com/snapex/snapex/internal/httpapi"
+	"github.com/snapex/snapex/internal/service"
+	"github.com/snapex/snapex/internal/store"
+)
+
+func runServe(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "config file (default: ./snapex-data/snapex.yaml, created on first run)")
+	listen := fs.String("listen", "", "listen address, overriding the config's listen")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *cfgPath == "" {
+		p, err := starterConfig("snapex-data")
+		if err != nil {
+			return err
+		}
+		*cfgPath = p
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	return serve(ctx, cfg, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+}
+
+// starterConfig returns dir's config, creating the starter setup first when
+// it does not exist yet.
+func starterConfig(dir string) (string, error) {
+	p := filepath.Join(dir, starterConfigName)
+	if _, err := os.Stat(p); err == nil {
+		return p, nil
+	}
+	return writeStarter(dir, os.Stderr)
+}
+
+// serve runs the API until ctx ends, then drains in-flight requests.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	st, err := store.Open(ctx, cfg.Database.Value())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	authn, err := auth.New(ctx, cfg, st, auth.Options{})
+	if err != nil {
+		return fmt.Errorf("start auth: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	svc := &service.Service{Store: st, Catalog: cfg.Catalog(), Log: log}
+	api := &httpapi.Server{
+		Service: svc, Gate: httpapi.AuthGate(authn), Log: log, ExternalURL: cfg.ExternalURL,
+		Ready: func(r *http.Request) error { return st.Ping(r.Context()) },
+		Extra: map[string]http.Handler{
+			"POST /api/oauth/token":  authn.TokenHandler(),
+			"POST /api/oauth/revoke": authn.RevokeHandler(),
+			"GET /metrics":           promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		},
+	}
+	handler := httpapi.Instrument(api.Handler(), log, httpapi.NewMetrics(reg))
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	log.Info("snapex serving", "addr", ln.Addr().String(), "database", st.Engine(), "version", version)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("snapex shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

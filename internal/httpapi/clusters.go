@@ -1,0 +1,61 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/snapex/snapex/internal/atlas"
+)
+
+// clusterView carries the cluster fields Atlas clients read before backup
+// calls (ClusterDescription20240805, abridged to what snapex knows).
+type clusterView struct {
+	BackupEnabled       bool          `json:"backupEnabled"`
+	ClusterType         string        `json:"clusterType"`
+	GroupID             string        `json:"groupId"`
+	ID                  string        `json:"id"`
+	Labels              []atlas.Label `json:"labels"`
+	Links               []link        `json:"links"`
+	MongoDBMajorVersion string        `json:"mongoDBMajorVersion,omitempty"`
+	MongoDBVersion      string        `json:"mongoDBVersion,omitempty"`
+	Name                string        `json:"name"`
+	Paused              bool          `json:"paused"`
+	StateName           string        `json:"stateName"`
+}
+
+func (s *Server) newClusterView(r *http.Request, c atlas.Cluster) clusterView {
+	labels := c.Labels
+	if labels == nil {
+		labels = []atlas.Label{}
+	}
+	v := clusterView{
+		BackupEnabled: true, ClusterType: string(c.Type), GroupID: c.GroupID, ID: c.ID(),
+		Labels: labels, MongoDBVersion: c.MongoDBVersion, Name: c.Name, StateName: "IDLE",
+		Links: []link{{Href: s.origin(r) + "/api/atlas/v2/groups/" + c.GroupID + "/clusters/" + c.Name, Rel: "self"}},
+	}
+	if parts := strings.SplitN(c.MongoDBVersion, ".", 3); len(parts) >= 2 {
+		v.MongoDBMajorVersion = parts[0] + "." + parts[1]
+	}
+	return v
+}
+
+func (s *Server) listClusters(c *call) error {
+	p, aerr := parsePaging(c.r)
+	if aerr != nil {
+		return aerr
+	}
+	all := s.Service.Clusters(c.project.ID)
+	start := min(p.page.Offset(), len(all))
+	end := min(start+p.page.ItemsPerPage, len(all))
+	views := make([]clusterView, 0, end-start)
+	for _, cl := range all[start:end] {
+		views = append(views, s.newClusterView(c.r, cl))
+	}
+	writePage(c.w, c.r, c.v, s.baseURL(c.r), p, views, len(views), len(all))
+	return nil
+}
+
+func (s *Server) getCluster(c *call) error {
+	writeResource(c.w, c.r, c.v, http.StatusOK, s.newClusterView(c.r, c.cluster))
+	return nil
+}

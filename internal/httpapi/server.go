@@ -1,0 +1,208 @@
+// Package httpapi serves the Atlas Admin API v2 export surface over
+// net/http: version negotiation, authentication hooks, envelope and pretty,
+// pagination links, and Atlas-shaped errors. Domain rules live in package
+// service; this package only translates HTTP to and from it.
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/snapex/snapex/internal/atlas"
+	"github.com/snapex/snapex/internal/service"
+)
+
+// Gate authenticates requests; the Caller it returns authorizes operations.
+type Gate interface {
+	// Authenticate identifies the caller; on failure it has set the
+	// challenge headers and returns the error to render.
+	Authenticate(w http.ResponseWriter, r *http.Request) (Caller, *atlas.Error)
+}
+
+// Caller is an authenticated principal.
+type Caller interface {
+	// Authorize decides whether the caller may run operation in project.
+	Authorize(operation string, project atlas.Project) *atlas.Error
+}
+
+// Server is the HTTP API.
+type Server struct {
+	Service *service.Service
+	Gate    Gate
+	Log     *slog.Logger
+	// ExternalURL is the base for absolute links; empty derives it from
+	// each request's Host.
+	ExternalURL string
+	// Now is the clock used for sunset decisions (time.Now when nil).
+	Now func() time.Time
+	// Extra mounts additional handlers (OAuth endpoints, metrics, health).
+	Extra map[string]http.Handler
+	// Ready reports whether the service can take traffic (for /readyz).
+	Ready func(r *http.Request) error
+}
+
+// call is one API request on its way through the route pipeline.
+type call struct {
+	w       http.ResponseWriter
+	r       *http.Request
+	v       apiVersion
+	caller  Caller
+	project atlas.Project
+	cluster atlas.Cluster
+}
+
+type route struct {
+	method, pattern, op string
+	versions            []apiVersion
+	handle              func(s *Server, c *call) error
+}
+
+const groupBase = "/api/atlas/v2/groups/{groupId}"
+
+// routes is every API operation snapex serves.
+var routes = []route{
+	{"GET", "/backup/exportBuckets", "listExportBuckets", bucketReadVersions, (*Server).listBuckets},
+	{"POST", "/backup/exportBuckets", "createExportBucket", bucketReadVersions, (*Server).createBucket},
+	{"GET", "/backup/exportBuckets/{exportBucketId}", "getExportBucket", bucketReadVersions, (*Server).getBucket},
+	{"DELETE", "/backup/exportBuckets/{exportBucketId}", "deleteExportBucket", bucketDeleteVersions, (*Server).deleteBucket},
+	{"PATCH", "/backup/exportBuckets/{exportBucketId}", "updateBackupExportBucket", bucketPatchVersions, (*Server).patchBucket},
+	{"GET", "/clusters", "listClusters", clusterVersions, (*Server).listClusters},
+	{"GET", "/clusters/{clusterName}", "getCluster", clusterVersions, (*Server).getCluster},
+	{"GET", "/clusters/{clusterName}/backup/exports", "listBackupExports", backupVersions, (*Server).listExports},
+	{"POST", "/clusters/{clusterName}/backup/exports", "createBackupExport", backupVersions, (*Server).createExport},
+	{"GET", "/clusters/{clusterName}/backup/exports/{exportId}", "getBackupExport", backupVersions, (*Server).getExport},
+	{"GET", "/clusters/{clusterName}/backup/snapshots", "listBackupSnapshots", backupVersions, (*Server).listReplicaSetSnapshots},
+	{"GET", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", "getClusterBackupSnapshot", backupVersions, (*Server).getReplicaSetSnapshot},
+	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedClusters", "listBackupShardedClusters", backupVersions, (*Server).listShardedSnapshots},
+	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", "getBackupShardedCluster", backupVersions, (*Server).getShardedSnapshot},
+}
+
+// Handler builds the root handler with every route and middleware.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		mux.Handle(rt.method+" "+groupBase+rt.pattern, s.apiHandler(rt))
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	for pattern, h := range s.Extra {
+		mux.Handle(pattern, h)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, notFoundOrMethod(mux, r))
+	})
+	return mux
+}
+
+// notFoundOrMethod distinguishes an unknown path from a known path with a
+// method it does not serve.
+func notFoundOrMethod(mux *http.ServeMux, r *http.Request) *atlas.Error {
+	for _, m := range []string{"GET", "POST", "PATCH", "DELETE", "PUT"} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+			return atlas.NewError(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED",
+				"Method "+r.Method+" is not allowed on "+r.URL.Path+".", r.Method)
+		}
+	}
+	return atlas.NewError(http.StatusNotFound, "RESOURCE_NOT_FOUND", "Cannot find resource "+r.URL.Path+".", r.URL.Path)
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.Ready != nil {
+		if err := s.Ready(r); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready: " + err.Error() + "\n"))
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// apiHandler runs the pipeline Atlas applies: authenticate, negotiate the
+// version, resolve the project, authorize, resolve the cluster, handle.
+func (s *Server) apiHandler(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := &call{w: w, r: r}
+		caller, aerr := s.Gate.Authenticate(w, r)
+		if aerr != nil {
+			writeError(w, r, aerr)
+			return
+		}
+		c.caller = caller
+		err := s.run(rt, c)
+		if err == nil {
+			return
+		}
+		var ae *atlas.Error
+		if !errors.As(err, &ae) {
+			s.logger().ErrorContext(r.Context(), "request failed", "op", rt.op, "err", err)
+			ae = atlas.ErrUnexpected()
+		}
+		writeError(w, r, ae)
+	})
+}
+
+func (s *Server) run(rt route, c *call) error {
+	v, aerr := negotiate(c.r, rt.versions, s.now())
+	if aerr != nil {
+		return aerr
+	}
+	c.v = v
+	project, err := s.Service.Project(c.r.PathValue("groupId"))
+	if err != nil {
+		return err
+	}
+	if aerr := c.caller.Authorize(rt.op, project); aerr != nil {
+		return aerr
+	}
+	c.project = project
+	if name := c.r.PathValue("clusterName"); strings.Contains(rt.pattern, "{clusterName}") {
+		if c.cluster, err = s.Service.Cluster(project.ID, name); err != nil {
+			return err
+		}
+	}
+	return rt.handle(s, c)
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+// baseURL is the absolute URL of the request path, for links.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.ExternalURL != "" {
+		return strings.TrimRight(s.ExternalURL, "/") + r.URL.Path
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + r.URL.Path
+}
+
+// origin is the absolute URL root, for links to other resources.
+func (s *Server) origin(r *http.Request) string {
+	base := s.baseURL(r)
+	return strings.TrimSuffix(base, r.URL.Path)
+}

@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/snapex/snapex/internal/atlas"
+)
+
+// apiVersion is one dated representation of an operation.
+type apiVersion struct {
+	date string // YYYY-MM-DD
+	// deprecated and sunset are set on versions Atlas has deprecated.
+	deprecated time.Time
+	sunset     time.Time
+}
+
+func day(s string) time.Time {
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// Version tables per resource family, oldest first (behaviour notes §4).
+var (
+	v20230101 = apiVersion{date: "2023-01-01"}
+	// Export buckets 2023-01-01 is deprecated in favour of 2024-05-30 and
+	// sunsets 2027-07-01 (the spec's x-sunset).
+	bucketsV20230101 = apiVersion{date: "2023-01-01", deprecated: day("2024-05-30"), sunset: day("2027-07-01")}
+	v20240530        = apiVersion{date: "2024-05-30"}
+
+	bucketReadVersions   = []apiVersion{bucketsV20230101, v20240530}
+	bucketDeleteVersions = []apiVersion{v20230101}
+	bucketPatchVersions  = []apiVersion{v20240530}
+	backupVersions       = []apiVersion{v20230101}
+	clusterVersions      = []apiVersion{v20230101, {date: "2023-02-01"}, {date: "2024-08-05"}, {date: "2024-10-23"}}
+)
+
+var vendorMediaType = regexp.MustCompile(`^application/vnd\.atlas\.(\d{4}-\d{2}-\d{2})\+json$`)
+
+// negotiate picks the version served for the request's Accept header: the
+// exact date when listed, else the newest version dated before the
+// requested date; an older, missing or malformed date is 406, a sunset
+// version 410.
+func negotiate(r *http.Request, versions []apiVersion, now time.Time) (apiVersion, *atlas.Error) {
+	var requested time.Time
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt := strings.TrimSpace(strings.SplitN(part, ";", 2)[0])
+		m := vendorMediaType.FindStringSubmatch(strings.ToLower(mt))
+		if m == nil {
+			continue
+		}
+		t, err := time.Parse("2006-01-02", m[1])
+		if err != nil {
+			continue
+		}
+		if t.After(requested) {
+			requested = t
+		}
+	}
+	if requested.IsZero() {
+		return apiVersion{}, atlas.ErrInvalidVersionDate()
+	}
+	for i := len(versions) - 1; i >= 0; i-- {
+		v := versions[i]
+		if day(v.date).After(requested) {
+			continue
+		}
+		if !v.sunset.IsZero() && !now.Before(v.sunset) {
+			return apiVersion{}, atlas.NewError(http.StatusGone, "VERSION_GONE",
+				fmt.Sprintf("Version %s of this resource was sunset on %s.", v.date, v.sunset.Format("2006-01-02")), v.date)
+		}
+		return v, nil
+	}
+	return apiVersion{}, atlas.ErrInvalidVersionDate()
+}
+
+// contentType is the vendor media type echoed on successful responses.
+func (v apiVersion) contentType() string {
+	return "application/vnd.atlas." + v.date + "+json;charset=utf-8"
+}
+
+// setHeaders writes Content-Type and, for deprecated versions, the
+// Deprecation and Sunset headers in HTTP-date form.
+func (v apiVersion) setHeaders(h http.Header) {
+	h.Set("Content-Type", v.contentType())
+	if !v.deprecated.IsZero() {
+		h.Set("Deprecation", httpDate(v.deprecated))
+		h.Set("Sunset", httpDate(v.sunset))
+	}
+}
+
+// httpDate formats like the Atlas docs' example (day not zero-padded).
+func httpDate(t time.Time) string { return t.UTC().Format("Mon, 2 Jan 2006 15:04:05 GMT") }

@@ -1,0 +1,98 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/snapex/snapex/internal/atlas"
+	"github.com/snapex/snapex/internal/store"
+)
+
+// ExportInput is a decoded create-export-job request.
+type ExportInput struct {
+	SnapshotID     string
+	ExportBucketID string
+	CustomData     []atlas.Label
+}
+
+// CreateExportJob validates the request against the project, cluster,
+// snapshot and bucket, and stores a Queued job (enqueueing its processing
+// in the same transaction when EnqueueExport is set).
+func (s *Service) CreateExportJob(ctx context.Context, project atlas.Project, cluster atlas.Cluster, in ExportInput) (*atlas.ExportJob, error) {
+	if !atlas.ValidObjectID(in.SnapshotID) {
+		return nil, atlas.ErrInvalidAttribute("snapshotId", in.SnapshotID, "a 24-hexadecimal-character snapshot id is expected")
+	}
+	if !atlas.ValidObjectID(in.ExportBucketID) {
+		return nil, atlas.ErrInvalidAttribute("exportBucketId", in.ExportBucketID, "a 24-hexadecimal-character export bucket id is expected")
+	}
+	if err := atlas.ValidateCustomData(in.CustomData); err != nil {
+		return nil, err
+	}
+	if _, err := s.GetBucket(ctx, project.ID, in.ExportBucketID); err != nil {
+		return nil, err
+	}
+	snap, err := s.Store.GetSnapshot(ctx, project.ID, cluster.Name, in.SnapshotID)
+	if isNotFound(err) {
+		return nil, atlas.ErrSnapshotNotFound(in.SnapshotID, cluster.Name)
+	}
+	if err != nil {
+		return nil, internal("create export job", err)
+	}
+	if snap.Status != atlas.SnapshotCompleted {
+		return nil, atlas.ErrInvalidAttribute("snapshotId", in.SnapshotID,
+			fmt.Sprintf("the snapshot is %s; only completed snapshots can be exported", snap.Status))
+	}
+	now := s.now()
+	job := &atlas.ExportJob{
+		ID: atlas.NewObjectID(now), GroupID: project.ID, ClusterName: cluster.Name,
+		SnapshotID: snap.ID, ExportBucketID: in.ExportBucketID, CustomData: in.CustomData,
+		State: atlas.ExportQueued, CreatedAt: now.Truncate(1e9),
+		Prefix: atlas.ExportPrefix(project.OrgID, project.ID, cluster.Name, snap.CreatedAt, now),
+	}
+	if snap.Kind == atlas.ShardedClusterSnapshot {
+		for _, m := range snap.Members {
+			job.Components = append(job.Components, atlas.ExportComponent{ExportID: atlas.NewObjectID(now), ReplicaSetName: m.ReplicaSetName})
+		}
+	}
+	var enqueue store.InTx
+	if s.EnqueueExport != nil {
+		enqueue = s.EnqueueExport(job)
+	}
+	err = s.Store.CreateExportJob(ctx, job, enqueue)
+	switch {
+	case err == nil:
+		return job, nil
+	case errors.Is(err, store.ErrActiveExport):
+		return nil, atlas.NewError(http.StatusConflict, "EXPORT_ALREADY_IN_PROGRESS",
+			fmt.Sprintf("Snapshot %s already has a queued or running export job; wait for it to finish.", snap.ID), snap.ID)
+	case isNotFound(err):
+		return nil, atlas.ErrExportBucketNotFound(in.ExportBucketID)
+	}
+	return nil, internal("create export job", err)
+}
+
+// GetExportJob returns one export job of a cluster.
+func (s *Service) GetExportJob(ctx context.Context, groupID, cluster, id string) (*atlas.ExportJob, error) {
+	if !atlas.ValidObjectID(id) {
+		return nil, atlas.ErrInvalidPathParameter("exportId", id)
+	}
+	j, err := s.Store.GetExportJob(ctx, groupID, cluster, id)
+	if isNotFound(err) {
+		return nil, atlas.ErrExportJobNotFound(id)
+	}
+	if err != nil {
+		return nil, internal("get export job", err)
+	}
+	return j, nil
+}
+
+// ListExportJobs returns a page of a cluster's export jobs.
+func (s *Service) ListExportJobs(ctx context.Context, groupID, cluster string, p store.Page) ([]*atlas.ExportJob, int, error) {
+	out, total, err := s.Store.ListExportJobs(ctx, groupID, cluster, p)
+	if err != nil {
+		return nil, 0, internal("list export jobs", err)
+	}
+	return out, total, nil
+}

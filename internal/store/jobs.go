@@ -1,0 +1,230 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/snapex/snapex/internal/atlas"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+const jobColumns = `id, group_id, cluster_name, snapshot_id, export_bucket_id, custom_data, state, prefix, exported_collections, total_collections, components, state_reason, created_at, finished_at`
+
+// InTx is work done inside the transaction that creates a row, such as
+// enqueueing the queue job that will process it.
+type InTx func(ctx context.Context, tx *sql.Tx) error
+
+// CreateExportJob inserts a queued export job after checking, in the same
+// transaction, that its bucket still exists in the project and that the
+// snapshot has no other active export; then runs enqueue (may be nil) in
+// that transaction.
+func (s *Store) CreateExportJob(ctx context.Context, j *atlas.ExportJob, enqueue InTx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT 1 FROM export_buckets WHERE group_id = ? AND id = ?`+s.d.forUpdate), j.GroupID, j.ExportBucketID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.insertJob(ctx, tx, j); err != nil {
+			return err
+		}
+		if enqueue != nil {
+			return enqueue(ctx, tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("create export job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) insertJob(ctx context.Context, tx *sql.Tx, j *atlas.ExportJob) error {
+	custom, comps, reason, err := jobJSON(j)
+	if err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, tx, `INSERT INTO export_jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		j.ID, j.GroupID, j.ClusterName, j.SnapshotID, j.ExportBucketID, custom, string(j.State), j.Prefix,
+		j.ExportedCollections, j.TotalCollections, comps, reason, millis(j.CreatedAt), finishedMillis(j))
+	if isUniqueViolation(err) {
+		return ErrActiveExport
+	}
+	return err
+}
+
+// GetExportJob returns one export job of a cluster.
+func (s *Store) GetExportJob(ctx context.Context, groupID, cluster, id string) (*atlas.ExportJob, error) {
+	row := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+jobColumns+` FROM export_jobs WHERE group_id = ? AND cluster_name = ? AND id = ?`), groupID, cluster, id)
+	j, err := scanJob(row)
+	if err != nil {
+		return nil, fmt.Errorf("get export job %s: %w", id, err)
+	}
+	return j, nil
+}
+
+// ExportJobByID returns an export job by id alone (workers, admin commands).
+func (s *Store) ExportJobByID(ctx context.Context, id string) (*atlas.ExportJob, error) {
+	j, err := scanJob(s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+jobColumns+` FROM export_jobs WHERE id = ?`), id))
+	if err != nil {
+		return nil, fmt.Errorf("get export job %s: %w", id, err)
+	}
+	return j, nil
+}
+
+// ListExportJobs returns one page of a cluster's export jobs, oldest first,
+// and the total count.
+func (s *Store) ListExportJobs(ctx context.Context, groupID, cluster string, p Page) ([]*atlas.ExportJob, int, error) {
+	var total int
+	if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM export_jobs WHERE group_id = ? AND cluster_name = ?`), groupID, cluster).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count export jobs: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+jobColumns+` FROM export_jobs WHERE group_id = ? AND cluster_name = ? ORDER BY created_at, id LIMIT ? OFFSET ?`),
+		groupID, cluster, p.ItemsPerPage, p.Offset())
+	if err != nil {
+		return nil, 0, fmt.Errorf("list export jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []*atlas.ExportJob
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list export jobs: %w", err)
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list export jobs: %w", err)
+	}
+	return out, total, nil
+}
+
+// UpdateExportJob applies fn to a job inside a transaction (the row is
+// locked on PostgreSQL) and saves it. A state change fn makes must be one
+// atlas.ExportState.CanMoveTo allows, else ErrBadTransition.
+func (s *Store) UpdateExportJob(ctx context.Context, id string, fn func(*atlas.ExportJob) error) (*atlas.ExportJob, error) {
+	var out *atlas.ExportJob
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		j, err := scanJob(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+jobColumns+` FROM export_jobs WHERE id = ?`+s.d.forUpdate), id))
+		if err != nil {
+			return err
+		}
+		before := j.State
+		if err := fn(j); err != nil {
+			return err
+		}
+		if j.State != before && !before.CanMoveTo(j.State) {
+			return fmt.Errorf("%w: %s to %s", ErrBadTransition, before, j.State)
+		}
+		custom, comps, reason, err := jobJSON(j)
+		if err != nil {
+			return err
+		}
+		_, err = s.exec(ctx, tx, `UPDATE export_jobs SET custom_data = ?, state = ?, exported_collections = ?, total_collections = ?, components = ?, state_reason = ?, finished_at = ? WHERE id = ?`,
+			custom, string(j.State), j.ExportedCollections, j.TotalCollections, comps, reason, finishedMillis(j), id)
+		out = j
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update export job %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// ActiveExportJobsForSnapshot lists queued or running jobs of a snapshot.
+func (s *Store) ActiveExportJobsForSnapshot(ctx context.Context, snapshotID string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT id FROM export_jobs WHERE snapshot_id = ? AND state IN ('Queued', 'InProgress')`), snapshotID)
+	if err != nil {
+		return nil, fmt.Errorf("active exports of snapshot %s: %w", snapshotID, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("active exports of snapshot %s: %w", snapshotID, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+func jobJSON(j *atlas.ExportJob) (custom, comps, reason string, err error) {
+	cb, err := json.Marshal(nonNil(j.CustomData))
+	if err != nil {
+		return "", "", "", err
+	}
+	pb, err := json.Marshal(nonNil(j.Components))
+	if err != nil {
+		return "", "", "", err
+	}
+	if j.StateReason != nil {
+		rb, err := json.Marshal(j.StateReason)
+		if err != nil {
+			return "", "", "", err
+		}
+		reason = string(rb)
+	}
+	return string(cb), string(pb), reason, nil
+}
+
+func finishedMillis(j *atlas.ExportJob) int64 {
+	if j.FinishedAt == nil {
+		return 0
+	}
+	return millis(*j.FinishedAt)
+}
+
+func scanJob(r scanner) (*atlas.ExportJob, error) {
+	var j atlas.ExportJob
+	var custom, state, comps, reason string
+	var created, finished int64
+	err := r.Scan(&j.ID, &j.GroupID, &j.ClusterName, &j.SnapshotID, &j.ExportBucketID, &custom, &state, &j.Prefix,
+		&j.ExportedCollections, &j.TotalCollections, &comps, &reason, &created, &finished)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(custom), &j.CustomData); err != nil {
+		return nil, fmt.Errorf("export job %s customData: %w", j.ID, err)
+	}
+	if err := json.Unmarshal([]byte(comps), &j.Components); err != nil {
+		return nil, fmt.Errorf("export job %s components: %w", j.ID, err)
+	}
+	if reason != "" {
+		j.StateReason = &atlas.StateReason{}
+		if err := json.Unmarshal([]byte(reason), j.StateReason); err != nil {
+			return nil, fmt.Errorf("export job %s stateReason: %w", j.ID, err)
+		}
+	}
+	j.State = atlas.ExportState(state)
+	j.CreatedAt = fromMillis(created)
+	if finished != 0 {
+		t := fromMillis(finished)
+		j.FinishedAt = &t
+	}
+	return &j, nil
+}
+
+// isUniqueViolation recognises a unique-constraint failure on either engine.
+func isUniqueViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505"
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		return lite.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	}
+	return false
+}

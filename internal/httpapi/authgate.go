@@ -21,6 +21,8 @@ func (g authGate) Authenticate(w http.ResponseWriter, r *http.Request) (Caller, 
 	return authCaller{a: g.a, p: p}, nil
 }
 
+func (g authGate) Challenge(h http.Header) { g.a.Challenge(h) }
+
 type authCaller struct {
 	a *auth.Authenticator
 	p *auth.Principal

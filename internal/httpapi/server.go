@@ -20,6 +20,8 @@ type Gate interface {
 	// Authenticate identifies the caller; on failure it has set the
 	// challenge headers and returns the error to render.
 	Authenticate(w http.ResponseWriter, r *http.Request) (Caller, *atlas.Error)
+	// Challenge sets the WWW-Authenticate header every 401 must carry.
+	Challenge(h http.Header)
 }
 
 // Caller is an authenticated principal.
@@ -148,6 +150,9 @@ func (s *Server) apiHandler(rt route) http.Handler {
 		if !errors.As(err, &ae) {
 			s.logger().ErrorContext(r.Context(), "request failed", "op", rt.op, "err", err)
 			ae = atlas.ErrUnexpected()
+		}
+		if ae.Status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+			s.Gate.Challenge(w.Header())
 		}
 		writeError(w, r, ae)
 	})

@@ -30,21 +30,23 @@ func TestMain(m *testing.M) { testenv.RunMain(m) }
 
 // Fixture ids: organization A owns projects P1 and P2; organization B owns P3.
 const (
-	orgA      = "a0000000000000000000000a"
-	orgB      = "b0000000000000000000000b"
-	groupP1   = "100000000000000000000001"
-	groupP2   = "100000000000000000000002"
-	groupP3   = "100000000000000000000003"
-	awsRole   = "c00000000000000000000001"
-	azureRole = "c00000000000000000000002"
-	gcpRole   = "c00000000000000000000003"
-	p3AWSRole = "c00000000000000000000004"
-	ownerKey  = "ownerkey"
-	ownerPriv = "11111111-2222-3333-4444-555555555555"
-	orgBKey   = "orgbkeyy"
-	orgBPriv  = "66666666-2222-3333-4444-555555555555"
-	readKey   = "readonly"
-	readPriv  = "77777777-2222-3333-4444-555555555555"
+	orgA          = "a0000000000000000000000a"
+	orgB          = "b0000000000000000000000b"
+	groupP1       = "100000000000000000000001"
+	groupP2       = "100000000000000000000002"
+	groupP3       = "100000000000000000000003"
+	awsRole       = "c00000000000000000000001"
+	azureRole     = "c00000000000000000000002"
+	gcpRole       = "c00000000000000000000003"
+	p3AWSRole     = "c00000000000000000000004"
+	ownerKey      = "ownerkey"
+	ownerPriv     = "11111111-2222-3333-4444-555555555555"
+	orgBKey       = "orgbkeyy"
+	orgBPriv      = "66666666-2222-3333-4444-555555555555"
+	readKey       = "readonly"
+	readPriv      = "77777777-2222-3333-4444-555555555555"
+	benchSA       = "mdb_sa_id_bench"
+	benchSASecret = "mdb_sa_sk_bench"
 )
 
 const fixtureConfig = `
@@ -92,18 +94,22 @@ apiKeys:
   - publicKey: ` + readKey + `
     privateKey: file:secrets/read
     roles: [{role: GROUP_READ_ONLY, groupId: ` + groupP1 + `}]
+serviceAccounts:
+  - clientId: ` + benchSA + `
+    clientSecret: file:secrets/sa
+    roles: [{role: GROUP_OWNER, groupId: ` + groupP1 + `}]
 `
 
 // env is a running API over a real store and real authentication.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	store *store.Store
 	cfg   *config.Config
 	check *apitest.Transport
 }
 
-func newEnv(t *testing.T, engine string) *env {
+func newEnv(t testing.TB, engine string) *env {
 	t.Helper()
 	dir := t.TempDir()
 	dsn := filepath.Join(dir, "snapex.db")
@@ -113,7 +119,7 @@ func newEnv(t *testing.T, engine string) *env {
 	if err := os.MkdirAll(filepath.Join(dir, "secrets"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for name, v := range map[string]string{"owner": ownerPriv, "orgb": orgBPriv, "read": readPriv} {
+	for name, v := range map[string]string{"owner": ownerPriv, "orgb": orgBPriv, "read": readPriv, "sa": benchSASecret} {
 		if err := os.WriteFile(filepath.Join(dir, "secrets", name), []byte(v), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -46,7 +46,7 @@ func Parse(path string, raw []byte) (*Config, error) {
 	dec.KnownFields(true)
 	cfg := &Config{}
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, decodeErrors(path, err)
 	}
 	cfg.path = path
 	base := filepath.Dir(path)
@@ -58,6 +58,26 @@ func Parse(path string, raw []byte) (*Config, error) {
 		return nil, errs
 	}
 	return cfg, nil
+}
+
+// decodeErrors rewrites yaml's "line N: message" errors (unknown fields,
+// wrong types) into file:line form.
+func decodeErrors(path string, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	var errs Errors
+	for _, m := range te.Errors {
+		e := &Error{File: path, Line: 1, Path: "(structure)", Msg: m}
+		var n int
+		if _, scanErr := fmt.Sscanf(m, "line %d:", &n); scanErr == nil {
+			e.Line = n
+			e.Msg = strings.TrimSpace(m[strings.IndexByte(m, ':')+1:])
+		}
+		errs = append(errs, e)
+	}
+	return errs
 }
 
 // Errors is every problem found in one config file.

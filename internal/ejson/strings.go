@@ -37,12 +37,14 @@ const (
 // plainWord reports whether none of the 8 bytes of w needs attention: no
 // byte below 0x20, no '"', no '\\' and no byte with the high bit set.
 func plainWord(w uint64) bool {
-	ctl := (w - lsb*0x20) &^ w // high bit set where a byte < 0x20 (or >= 0x80)
-	q := w ^ (lsb * '"')       // zero byte where '"'
-	bs := w ^ (lsb * '\\')     // zero byte where '\\'
-	zq := (q - lsb) &^ q       // high bit where q has a zero byte
-	zb := (bs - lsb) &^ bs     // high bit where bs has a zero byte
-	return (ctl|zq|zb|w)&msb == 0
+	// Each term has some high bit set iff some byte matches (borrows only
+	// start at a matching byte, so the "any" answer is exact).
+	ctl := (w - lsb*0x20) &^ w // a byte below 0x20
+	q := w ^ (lsb * '"')
+	zq := (q - lsb) &^ q // a '"'
+	bs := w ^ (lsb * '\\')
+	zb := (bs - lsb) &^ bs        // a '\\'
+	return (ctl|zq|zb|w)&msb == 0 // w: a byte >= 0x80
 }
 
 // appendKey appends the element name starting at doc[pos], which must end

@@ -1,13 +1,15 @@
 // Package ejson writes raw BSON documents as canonical MongoDB Extended
 // JSON v2, the format of Atlas snapshot exports and of bsondump.
 //
-// It is hand-written rather than a wrapper around the driver because the
-// export pipeline spends most of its CPU here: the driver's
+// It is hand-written rather than a call to the driver because the export
+// pipeline would otherwise spend most of its CPU here: the driver's
 // bson.MarshalExtJSON goes through reflection, a value reader and a value
-// writer with a state stack, and allocates for nearly every value, which
-// makes it about five times slower than walking the raw bytes once and
-// appending the text into a reused buffer. This package does exactly that,
-// with no reflection and no allocations per document in steady state.
+// writer with a state stack, and allocates for nearly every value (hundreds
+// of allocations per 1 KiB document), which makes it at least five times
+// slower than walking the raw bytes once and appending the text into a
+// reused buffer (BenchmarkAppendDocument vs BenchmarkDriverMarshalExtJSON).
+// This package does exactly that: one iterative pass, no reflection, no
+// allocations per document in steady state.
 //
 // The output is byte-for-byte what the driver's
 // bson.MarshalExtJSON(bson.Raw(doc), true, false) produces (canonical mode,

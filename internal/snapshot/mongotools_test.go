@@ -313,6 +313,19 @@ func TestImportRealMongodump(t *testing.T) {
 				if fmt.Sprint(idx) != "[_id_ str_1]" {
 					t.Errorf("%s: imported indexes %v", name, idx)
 				}
+				// Our metadata file must be byte-identical to mongodump's.
+				orig := filepath.Join(out, "shop", EscapeCollectionName(name)+".metadata.json")
+				var want []byte
+				if gz {
+					want = gunzipFile(t, orig+".gz")
+				} else if want, err = os.ReadFile(orig); err != nil {
+					t.Fatal(err)
+				}
+				c, _ := m.ReplicaSets[0].Collection("shop", name)
+				ours := gunzipFile(t, filepath.Join(st.Dir(), filepath.FromSlash(s.Key(c.MetadataFile))))
+				if !bytes.Equal(ours, want) {
+					t.Errorf("%s: metadata differs from mongodump's:\nours:      %s\nmongodump: %s", name, ours, want)
+				}
 			}
 			if n := len(m.ReplicaSets[0].Collections); n != 2 {
 				t.Errorf("imported %d collections, want 2: %+v", n, m.ReplicaSets[0].Collections)

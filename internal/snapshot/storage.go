@@ -20,11 +20,8 @@ import (
 // paths ("<snapshot id>/<rs>/<db>/<file>"); every segment is non-empty and
 // none is "." or "..". Implementations must be safe for concurrent use.
 //
-// DirStorage is the local-directory implementation. internal/blob did not
-// exist when this package was written, so there is no adapter for cloud
-// buckets yet: one would map Create to Bucket.NewWriter (committing on Close,
-// cancelling the upload on Abort), Open to NewReader, List to List, and
-// Delete to List(key+"/") plus per-object deletes.
+// DirStorage is the local-directory implementation; BlobStorage adapts any
+// internal/blob Bucket (S3, Azure, GCS, local).
 type Storage interface {
 	// Create starts writing the object named key. The object becomes visible
 	// (to Open and List) only when Close returns nil; Abort discards it. An

@@ -119,6 +119,9 @@ func writeConfig(t testing.TB, dir string) *config.Config {
 		}
 		return "    accessList: [" + strings.Join(q, ", ") + "]\n"
 	}
+	// The database field is required by the config; these tests open their
+	// store themselves.
+	fmt.Fprintf(&b, "database: %q\n", filepath.Join(dir, "unused.db"))
 	fmt.Fprintf(&b, "organizations:\n")
 	fmt.Fprintf(&b, "  - id: %q\n    name: Org A\n    projects:\n      - {id: %q, name: A1}\n      - {id: %q, name: A2}\n", orgA, projA1, projA2)
 	fmt.Fprintf(&b, "  - id: %q\n    name: Org B\n    projects:\n      - {id: %q, name: B1}\n", orgB, projB1)

@@ -15,25 +15,21 @@ import (
 
 const jobColumns = `id, group_id, cluster_name, snapshot_id, export_bucket_id, custom_data, state, prefix, exported_collections, total_collections, components, state_reason, created_at, finished_at`
 
-// InTx is work done inside the transaction that creates a row, such as
-// enqueueing the queue job that will process it.
-type InTx func(ctx context.Context, tx *sql.Tx) error
-
 // CreateExportJob inserts a queued export job after checking, in the same
 // transaction, that its bucket still exists in the project and that the
 // snapshot has no other active export; then runs enqueue (may be nil) in
 // that transaction.
 func (s *Store) CreateExportJob(ctx context.Context, j *atlas.ExportJob, enqueue InTx) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.hookTx(ctx, func(q querier, tx Tx) error {
 		var one int
-		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT 1 FROM export_buckets WHERE group_id = ? AND id = ?`+s.d.forUpdate), j.GroupID, j.ExportBucketID).Scan(&one)
+		err := q.queryRow(ctx, `SELECT 1 FROM export_buckets WHERE group_id = ? AND id = ?`+s.d.forUpdate, j.GroupID, j.ExportBucketID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if err := s.insertJob(ctx, tx, j); err != nil {
+		if err := insertJob(ctx, q, j); err != nil {
 			return err
 		}
 		if enqueue != nil {
@@ -47,12 +43,12 @@ func (s *Store) CreateExportJob(ctx context.Context, j *atlas.ExportJob, enqueue
 	return nil
 }
 
-func (s *Store) insertJob(ctx context.Context, tx *sql.Tx, j *atlas.ExportJob) error {
+func insertJob(ctx context.Context, q querier, j *atlas.ExportJob) error {
 	custom, comps, reason, err := jobJSON(j)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, tx, `INSERT INTO export_jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	err = q.exec(ctx, `INSERT INTO export_jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		j.ID, j.GroupID, j.ClusterName, j.SnapshotID, j.ExportBucketID, custom, string(j.State), j.Prefix,
 		j.ExportedCollections, j.TotalCollections, comps, reason, millis(j.CreatedAt), finishedMillis(j))
 	if isUniqueViolation(err) {
@@ -111,11 +107,26 @@ func (s *Store) ListExportJobs(ctx context.Context, groupID, cluster string, p P
 // locked on PostgreSQL) and saves it. A state change fn makes must be one
 // atlas.ExportState.CanMoveTo allows, else ErrBadTransition.
 func (s *Store) UpdateExportJob(ctx context.Context, id string, fn func(*atlas.ExportJob) error) (*atlas.ExportJob, error) {
+	return s.updateExportJob(ctx, id, nil, fn)
+}
+
+// updateExportJob locks the row, checks the lease when owner is given,
+// applies fn and saves.
+func (s *Store) updateExportJob(ctx context.Context, id string, owner *string, fn func(*atlas.ExportJob) error) (*atlas.ExportJob, error) {
 	var out *atlas.ExportJob
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		j, err := scanJob(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+jobColumns+` FROM export_jobs WHERE id = ?`+s.d.forUpdate), id))
 		if err != nil {
 			return err
+		}
+		if owner != nil {
+			var holder string
+			if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT lease_owner FROM export_jobs WHERE id = ?`), id).Scan(&holder); err != nil {
+				return err
+			}
+			if holder != *owner {
+				return ErrLeaseLost
+			}
 		}
 		before := j.State
 		if err := fn(j); err != nil {

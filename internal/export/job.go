@@ -1,0 +1,239 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/snapex/snapex/internal/atlas"
+	"github.com/snapex/snapex/internal/blob"
+	"github.com/snapex/snapex/internal/snapshot"
+	"github.com/snapex/snapex/internal/store"
+	"golang.org/x/sync/errgroup"
+)
+
+// unit is one collection on one replica set.
+type unit struct {
+	key  store.ProgressKey
+	coll *snapshot.Collection
+}
+
+// namespace is a collection across every replica set that holds it.
+type namespace struct {
+	db, coll string
+	units    []*unit
+}
+
+// exportable reports whether Atlas exports a collection: user collections
+// and time series, never views, no system collection except system.js.
+func exportable(c *snapshot.Collection) bool {
+	if c.Type == snapshot.TypeView {
+		return false
+	}
+	if strings.HasPrefix(c.Name, "system.") && c.Name != "system.js" {
+		return false
+	}
+	return c.DB != "admin" && c.DB != "local" && c.DB != "config"
+}
+
+// plan lists the units and namespaces of a snapshot in a stable order.
+func plan(m *snapshot.Manifest) ([]*unit, []*namespace) {
+	var units []*unit
+	byNS := map[[2]string]*namespace{}
+	var nss []*namespace
+	for ri := range m.ReplicaSets {
+		rs := &m.ReplicaSets[ri]
+		for ci := range rs.Collections {
+			c := &rs.Collections[ci]
+			if !exportable(c) {
+				continue
+			}
+			u := &unit{key: store.ProgressKey{ReplicaSet: rs.Name, DB: c.DB, Coll: c.Name}, coll: c}
+			units = append(units, u)
+			k := [2]string{c.DB, c.Name}
+			ns := byNS[k]
+			if ns == nil {
+				ns = &namespace{db: c.DB, coll: c.Name}
+				byNS[k] = ns
+				nss = append(nss, ns)
+			}
+			ns.units = append(ns.units, u)
+		}
+	}
+	sort.SliceStable(nss, func(i, j int) bool {
+		if nss[i].db != nss[j].db {
+			return nss[i].db < nss[j].db
+		}
+		return nss[i].coll < nss[j].coll
+	})
+	return units, nss
+}
+
+// export does the work of one job under its lease.
+func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
+	project, ok := e.Catalog.Project(job.GroupID)
+	if !ok {
+		return failWith("GROUP_NOT_FOUND", "project %s is no longer configured", job.GroupID)
+	}
+	org, _ := e.Catalog.Organization(project.OrgID)
+	cluster, ok := e.Catalog.Cluster(job.GroupID, job.ClusterName)
+	if !ok {
+		return failWith("CLUSTER_NOT_FOUND", "cluster %s is no longer configured in project %s", job.ClusterName, job.GroupID)
+	}
+	snapRow, err := e.Store.GetSnapshot(ctx, job.GroupID, job.ClusterName, job.SnapshotID)
+	if errors.Is(err, store.ErrNotFound) {
+		return failWith("SNAPSHOT_NOT_FOUND", "snapshot %s was deleted before the export finished", job.SnapshotID)
+	}
+	if err != nil {
+		return err
+	}
+	snap, err := snapshot.Open(ctx, e.Snapshots, job.SnapshotID)
+	if errors.Is(err, fs.ErrNotExist) {
+		return failWith("SNAPSHOT_NOT_FOUND", "the data of snapshot %s is missing from snapshot storage", job.SnapshotID)
+	}
+	if err != nil {
+		return fmt.Errorf("open snapshot %s: %w", job.SnapshotID, err)
+	}
+	bucketRow, err := e.Store.GetBucket(ctx, job.GroupID, job.ExportBucketID)
+	if errors.Is(err, store.ErrNotFound) {
+		return failWith("EXPORT_BUCKET_NOT_FOUND", "export bucket %s no longer exists", job.ExportBucketID)
+	}
+	if err != nil {
+		return err
+	}
+	dest, err := e.Destinations.Open(ctx, bucketRow)
+	if err != nil {
+		return failWith("EXPORT_BUCKET_ACCESS_DENIED", "cannot open %s bucket %s: %v", bucketRow.CloudProvider, bucketRow.BucketName, err)
+	}
+	defer dest.Close()
+	if err := dest.WriteAll(ctx, atlas.PermissionCheckKey, nil, nil); err != nil {
+		return fmt.Errorf("permission check on %s bucket %s with access role %s: %w", bucketRow.CloudProvider, bucketRow.BucketName, bucketRow.RoleID, err)
+	}
+
+	units, nss := plan(snap.Manifest)
+	progress, err := e.Store.ExportProgress(ctx, job.ID)
+	if err != nil {
+		return err
+	}
+	t := &tracker{e: e, job: job, nss: nss, progress: maps.Clone(progress)}
+	if err := t.publish(ctx, true); err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.parallelism())
+	for _, u := range units {
+		if progress[u.key].Done {
+			continue
+		}
+		start := progress[u.key]
+		g.Go(func() error {
+			p, err := e.exportUnit(gctx, dest, snap, job, u, start)
+			if err != nil {
+				return err
+			}
+			return t.unitDone(gctx, p)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		if cause := context.Cause(ctx); cause != nil {
+			return cause
+		}
+		return err
+	}
+	files, err := e.writeMetadata(ctx, dest, snap, job.Prefix, nss)
+	if err != nil {
+		return err
+	}
+	for _, p := range t.snapshotProgress() {
+		files += p.NextChunk
+	}
+	complete, err := completeJSON(org, project, cluster, snapRow.CreatedAt, job, files)
+	if err != nil {
+		return err
+	}
+	if err := dest.WriteAll(ctx, completeKey(job.Prefix), complete, &blob.WriterOptions{ContentType: "application/json"}); err != nil {
+		return fmt.Errorf("write %s: %w", completeKey(job.Prefix), err)
+	}
+	return nil
+}
+
+func (e *Engine) parallelism() int {
+	if e.Parallelism > 0 {
+		return e.Parallelism
+	}
+	return 2
+}
+
+// writeMetadata uploads each collection's metadata.json, taken from the
+// first replica set holding the collection; it returns how many it wrote.
+func (e *Engine) writeMetadata(ctx context.Context, dest blob.Bucket, snap *snapshot.Snapshot, prefix string, nss []*namespace) (int, error) {
+	for _, ns := range nss {
+		md, err := snap.ReadMetadata(ctx, ns.units[0].key.ReplicaSet, ns.db, ns.coll)
+		if err != nil {
+			return 0, fmt.Errorf("metadata of %s.%s: %w", ns.db, ns.coll, err)
+		}
+		body, err := metadataJSON(md, ns.coll)
+		if err != nil {
+			return 0, err
+		}
+		if err := dest.WriteAll(ctx, metadataKey(prefix, ns.db, ns.coll), body, &blob.WriterOptions{ContentType: "application/json"}); err != nil {
+			return 0, fmt.Errorf("write metadata.json of %s.%s: %w", ns.db, ns.coll, err)
+		}
+	}
+	return len(nss), nil
+}
+
+// tracker keeps exportStatus current as units finish.
+type tracker struct {
+	e        *Engine
+	job      *atlas.ExportJob
+	nss      []*namespace
+	mu       sync.Mutex
+	progress map[store.ProgressKey]store.Progress
+}
+
+func (t *tracker) unitDone(ctx context.Context, p store.Progress) error {
+	t.mu.Lock()
+	t.progress[p.ProgressKey] = p
+	t.mu.Unlock()
+	return t.publish(ctx, false)
+}
+
+func (t *tracker) snapshotProgress() []store.Progress {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]store.Progress, 0, len(t.progress))
+	for _, p := range t.progress {
+		out = append(out, p)
+	}
+	return out
+}
+
+// publish writes exportStatus (and InProgress on the first call).
+func (t *tracker) publish(ctx context.Context, start bool) error {
+	t.mu.Lock()
+	done := 0
+	for _, ns := range t.nss {
+		all := true
+		for _, u := range ns.units {
+			all = all && t.progress[u.key].Done
+		}
+		if all {
+			done++
+		}
+	}
+	t.mu.Unlock()
+	_, err := t.e.Store.UpdateExportJobAs(ctx, t.job.ID, t.e.Owner, func(j *atlas.ExportJob) error {
+		if start && j.State == atlas.ExportQueued {
+			j.State = atlas.ExportInProgress
+		}
+		j.TotalCollections, j.ExportedCollections = len(t.nss), done
+		return nil
+	})
+	return err
+}

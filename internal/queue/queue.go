@@ -1,0 +1,138 @@
+// Package queue runs River on snapex's own database (riversqlite on SQLite,
+// riverpgxv5 on PostgreSQL) so that work is enqueued in the same
+// transaction that creates the resource it processes.
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/snapex/snapex/internal/store"
+)
+
+// ExportArgs is the queue job that runs one export job.
+type ExportArgs struct {
+	JobID string `json:"job_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ExportArgs) Kind() string { return "snapex_export" }
+
+// Options configure the queue.
+type Options struct {
+	// Workers registers the job workers; nil makes an insert-only queue.
+	Workers *river.Workers
+	// Concurrency is how many jobs this process works at once (default 2).
+	Concurrency int
+	// RescueAfter is when River re-dispatches a job whose worker vanished
+	// without a trace; the export lease recovers faster (default 10m).
+	RescueAfter time.Duration
+	// PollInterval is how often idle workers look for jobs (default 1s).
+	PollInterval time.Duration
+	Log          *slog.Logger
+}
+
+// Queue is a River client on the store's database.
+type Queue struct {
+	insertTx func(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error
+	insert   func(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error
+	start    func(ctx context.Context) error
+	stop     func(ctx context.Context) error
+}
+
+// QueueName is the River queue snapex's jobs run on.
+const QueueName = "snapex"
+
+// Open migrates River's tables and creates the client.
+func Open(ctx context.Context, st *store.Store, opts Options) (*Queue, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 2
+	}
+	if opts.RescueAfter <= 0 {
+		opts.RescueAfter = 10 * time.Minute
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = time.Second
+	}
+	cfg := &river.Config{
+		Logger:               opts.Log,
+		JobTimeout:           -1, // exports run as long as they need; leases guard them
+		RescueStuckJobsAfter: opts.RescueAfter,
+		FetchPollInterval:    opts.PollInterval,
+		MaxAttempts:          5,
+	}
+	if opts.Workers != nil {
+		cfg.Workers = opts.Workers
+		cfg.Queues = map[string]river.QueueConfig{QueueName: {MaxWorkers: opts.Concurrency}}
+	}
+	if pool := st.Pool(); pool != nil {
+		return build(ctx, riverpgxv5.New(pool), cfg, func(tx store.Tx) pgx.Tx { return tx.PGX })
+	}
+	return build(ctx, riversqlite.New(st.DB()), cfg, func(tx store.Tx) any { return tx.SQL })
+}
+
+// build wires a River client over one driver; txOf picks the driver's
+// transaction type out of a store transaction.
+func build[TTx any, T any](ctx context.Context, driver riverdriver.Driver[TTx], cfg *river.Config, txOf func(store.Tx) T) (*Queue, error) {
+	m, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		return nil, fmt.Errorf("river migrations: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("river migrations: %w", err)
+	}
+	client, err := river.NewClient(driver, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	q := &Queue{
+		insertTx: func(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+			t, ok := any(txOf(tx)).(TTx)
+			if !ok {
+				return errors.New("queue: transaction of the wrong engine")
+			}
+			_, err := client.InsertTx(ctx, t, args, opts)
+			return err
+		},
+		insert: func(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+			_, err := client.Insert(ctx, args, opts)
+			return err
+		},
+		start: client.Start,
+		stop:  client.Stop,
+	}
+	return q, nil
+}
+
+// EnqueueExportTx schedules an export job inside the transaction creating it.
+func (q *Queue) EnqueueExportTx(ctx context.Context, tx store.Tx, jobID string) error {
+	if err := q.insertTx(ctx, tx, ExportArgs{JobID: jobID}, &river.InsertOpts{Queue: QueueName}); err != nil {
+		return fmt.Errorf("enqueue export %s: %w", jobID, err)
+	}
+	return nil
+}
+
+// Start begins working jobs (only when workers were registered).
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.start(ctx); err != nil {
+		return fmt.Errorf("start queue: %w", err)
+	}
+	return nil
+}
+
+// Stop waits for running jobs to return, up to ctx's deadline.
+func (q *Queue) Stop(ctx context.Context) error {
+	if err := q.stop(ctx); err != nil {
+		return fmt.Errorf("stop queue: %w", err)
+	}
+	return nil
+}

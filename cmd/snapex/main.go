@@ -3,6 +3,8 @@
 //
 //	snapex serve [--config FILE]   run the service (a starter setup under ./snapex-data without --config)
 //	snapex init [--dir DIR]        write a starter config with a fresh API key
+//	snapex snapshot import …       register a mongodump directory as a snapshot
+//	snapex export cancel JOB_ID    cancel an export
 //	snapex version                 print the version
 package main
 
@@ -25,6 +27,10 @@ func main() {
 		err = runServe(os.Args[2:])
 	case "init":
 		err = runInit(os.Args[2:])
+	case "snapshot":
+		err = runSnapshot(os.Args[2:])
+	case "export":
+		err = runExport(os.Args[2:])
 	case "version", "--version", "-v":
 		fmt.Println("snapex", version)
 	case "help", "--help", "-h":
@@ -44,6 +50,9 @@ func usage() {
 	fmt.Fprint(os.Stderr, `usage:
   snapex serve [--config FILE] [--listen ADDR]   run the service; without --config, use or create ./snapex-data
   snapex init [--dir DIR]                        write a starter config (organization, project, API key)
+  snapex snapshot import --project ID --cluster NAME DIR
+                                                 register a mongodump directory as a completed snapshot
+  snapex export cancel JOB_ID                    stop an export at its next chunk; it ends Cancelled
   snapex version                                 print the version
 `)
 }

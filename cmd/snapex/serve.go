@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/auth"
 	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/httpapi"
@@ -71,9 +72,18 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("start auth: %w", err)
 	}
+	wk, err := newWorkers(ctx, cfg, st, log)
+	if err != nil {
+		return fmt.Errorf("start export workers: %w", err)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	svc := &service.Service{Store: st, Catalog: cfg.Catalog(), Log: log}
+	svc := &service.Service{
+		Store: st, Catalog: cfg.Catalog(), Log: log, Access: wk.engine.Destinations, Snapshots: wk.engine.Snapshots,
+		EnqueueExport: func(job *atlas.ExportJob) store.InTx {
+			return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueExportTx(ctx, tx, job.ID) }
+		},
+	}
 	api := &httpapi.Server{
 		Service: svc, Gate: httpapi.AuthGate(authn), Log: log, ExternalURL: cfg.ExternalURL,
 		Ready: func(r *http.Request) error { return st.Ping(r.Context()) },
@@ -92,6 +102,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	log.Info("snapex serving", "addr", ln.Addr().String(), "database", st.Engine(), "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	workCtx, stopWork := context.WithCancel(context.Background())
+	defer stopWork()
+	if err := wk.queue.Start(workCtx); err != nil {
+		return err
+	}
+	go wk.reaper.Run(workCtx)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -102,6 +118,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	// Running exports stop at their next chunk boundary and release their
+	// leases; another replica (or the next start) resumes them.
+	stopWork()
+	if err := wk.queue.Stop(shutdownCtx); err != nil {
+		log.Warn("stop queue", "err", err)
 	}
 	return nil
 }

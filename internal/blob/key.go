@@ -12,7 +12,7 @@ const MaxKeyLen = 1024
 
 // ValidateKey checks that key is a portable object key: non-empty, at most
 // MaxKeyLen bytes of valid UTF-8 without control characters (NUL
-// included), not absolute, and made of non-empty "/"-separated segments of
+// included) or backslashes, not absolute, and made of non-empty "/"-separated segments of
 // which none is "." or "..". These rules keep keys meaningful on every
 // store and keep the local driver inside its directory.
 func ValidateKey(key string) error {
@@ -69,8 +69,11 @@ func checkChars(s string) error {
 		return fmt.Errorf("key %q is not valid UTF-8", s)
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f {
+		switch c := s[i]; {
+		case c < 0x20 || c == 0x7f:
 			return fmt.Errorf("key %q contains control character %#02x", s, c)
+		case c == '\\':
+			return fmt.Errorf("key %q contains a backslash, which Azure stores as /", s)
 		}
 	}
 	return nil

@@ -13,6 +13,11 @@ type Config struct {
 	// DataDir holds snapshot storage and other local state; relative paths in
 	// the file are resolved against the config file's directory.
 	DataDir string `yaml:"dataDir"`
+	// SnapshotStorage is where snapshots are kept (default: the directory
+	// <dataDir>/snapshots).
+	SnapshotStorage SnapshotStorage `yaml:"snapshotStorage"`
+	// Exports tunes the export engine.
+	Exports ExportSettings `yaml:"exports"`
 	// Organizations lists the organizations with their projects.
 	Organizations []*Organization `yaml:"organizations"`
 	// APIKeys are the programmatic API keys (HTTP Digest).
@@ -152,4 +157,34 @@ type ServiceAccount struct {
 	AccessList   []string     `yaml:"accessList"`
 	// TokenLifetimeSeconds defaults to 3600, as Atlas.
 	TokenLifetimeSeconds int `yaml:"tokenLifetimeSeconds"`
+}
+
+// SnapshotStorage selects where snapshots live: a local directory, or a
+// bucket reached with the same credential blocks access roles use.
+type SnapshotStorage struct {
+	Directory string       `yaml:"directory"`
+	Bucket    string       `yaml:"bucket"`
+	Prefix    string       `yaml:"prefix"`
+	AWS       *AWSAccess   `yaml:"aws"`
+	Azure     *AzureAccess `yaml:"azure"`
+	GCP       *GCPAccess   `yaml:"gcp"`
+	// ServiceURL is the Azure account URL when Azure is used.
+	ServiceURL string `yaml:"serviceUrl"`
+}
+
+// ExportSettings tune the export engine; zero values take the defaults.
+type ExportSettings struct {
+	// ChunkMiB is the BSON input per data file (default 64).
+	ChunkMiB int `yaml:"chunkMiB"`
+	// Parallelism is how many collections of one job export at once (default 2).
+	Parallelism int `yaml:"parallelism"`
+	// GzipLevel is the compression level, 1 (default) to 9.
+	GzipLevel int `yaml:"gzipLevel"`
+	// Concurrency is how many jobs one snapex process works at once (default 2).
+	Concurrency int `yaml:"concurrency"`
+	// LeaseSeconds bounds how long a dead worker's job waits for a
+	// successor (default 15).
+	LeaseSeconds int `yaml:"leaseSeconds"`
+	// PartMiB overrides the object stores' upload part size (default: the drivers').
+	PartMiB int `yaml:"partMiB"`
 }

@@ -47,6 +47,8 @@ func (c *Config) validate(base string) Errors {
 		c.DataDir = "."
 	}
 	c.DataDir = anchor(base, c.DataDir)
+	v.snapshotStorage(&c.SnapshotStorage, c.DataDir)
+	v.exports(&c.Exports)
 	if c.ExternalURL != "" {
 		if u, err := url.Parse(c.ExternalURL); err != nil || u.Scheme == "" || u.Host == "" {
 			v.add("externalURL", "must be an absolute URL, got %q", c.ExternalURL)
@@ -280,4 +282,50 @@ func anchor(base, p string) string {
 		return p
 	}
 	return filepath.Join(base, p)
+}
+
+func (v *validator) snapshotStorage(s *SnapshotStorage, dataDir string) {
+	n := 0
+	for _, set := range []bool{s.AWS != nil, s.Azure != nil, s.GCP != nil} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		if s.Directory == "" {
+			s.Directory = "snapshots"
+		}
+		s.Directory = anchor(dataDir, s.Directory)
+	case n > 1 || s.Directory != "":
+		v.add("snapshotStorage", "give either directory or one of aws, azure, gcp")
+	case s.Bucket == "":
+		v.add("snapshotStorage.bucket", "required with a cloud store")
+	case s.AWS != nil:
+		v.secret("snapshotStorage.aws.accessKeyId", &s.AWS.AccessKeyID, func(string) error { return nil })
+		v.secret("snapshotStorage.aws.secretAccessKey", &s.AWS.SecretAccessKey, nil)
+		v.secret("snapshotStorage.aws.sessionToken", &s.AWS.SessionToken, nil)
+		v.endpoint("snapshotStorage.aws.endpoint", s.AWS.Endpoint)
+	case s.Azure != nil:
+		v.secret("snapshotStorage.azure.accountKey", &s.Azure.AccountKey, nil)
+		v.secret("snapshotStorage.azure.sasToken", &s.Azure.SASToken, nil)
+		v.endpoint("snapshotStorage.serviceUrl", s.ServiceURL)
+	case s.GCP != nil:
+		v.secret("snapshotStorage.gcp.credentialsJson", &s.GCP.CredentialsJSON, nil)
+		v.endpoint("snapshotStorage.gcp.endpoint", s.GCP.Endpoint)
+	}
+}
+
+func (v *validator) exports(e *ExportSettings) {
+	check := func(name string, val, lo, hi int) {
+		if val != 0 && (val < lo || val > hi) {
+			v.add("exports."+name, "must be between %d and %d, got %d", lo, hi, val)
+		}
+	}
+	check("chunkMiB", e.ChunkMiB, 1, 4096)
+	check("parallelism", e.Parallelism, 1, 64)
+	check("gzipLevel", e.GzipLevel, 1, 9)
+	check("concurrency", e.Concurrency, 1, 64)
+	check("leaseSeconds", e.LeaseSeconds, 3, 3600)
+	check("partMiB", e.PartMiB, 1, 4000)
 }

@@ -114,6 +114,11 @@ func (e *Engine) Run(ctx context.Context, id string, final bool) error {
 		_ = e.Store.ReleaseExportLease(rctx, id, e.Owner)
 		return ctx.Err()
 	}
+	if cancelReq, rerr := e.Store.RenewExportLease(rctx, id, e.Owner, e.now().Add(e.leaseTTL())); rerr == nil && cancelReq {
+		// A cancelled job's snapshot may vanish under it; that is the
+		// cancellation, not a failure.
+		return e.finish(rctx, id, atlas.ExportCancelled, nil)
+	}
 	reason := failureReason(err)
 	if !reason.retry || final {
 		e.log().Error("export failed", "job", id, "code", reason.code, "err", err)

@@ -78,6 +78,8 @@ var routes = []route{
 	{"GET", "/clusters/{clusterName}/backup/exports/{exportId}", "getBackupExport", backupVersions, (*Server).getExport},
 	{"GET", "/clusters/{clusterName}/backup/snapshots", "listBackupSnapshots", backupVersions, (*Server).listReplicaSetSnapshots},
 	{"GET", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", "getClusterBackupSnapshot", backupVersions, (*Server).getReplicaSetSnapshot},
+	{"DELETE", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", "deleteClusterBackupSnapshot", backupVersions, (*Server).deleteReplicaSetSnapshot},
+	{"DELETE", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", "deleteBackupShardedCluster", backupVersions, (*Server).deleteShardedSnapshot},
 	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedClusters", "listBackupShardedClusters", backupVersions, (*Server).listShardedSnapshots},
 	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", "getBackupShardedCluster", backupVersions, (*Server).getShardedSnapshot},
 }

@@ -111,6 +111,22 @@ func (s *Server) getSnapshot(c *call, kind atlas.SnapshotKind) error {
 	return nil
 }
 
+func (s *Server) deleteReplicaSetSnapshot(c *call) error {
+	return s.deleteSnapshot(c, atlas.ReplicaSetSnapshot)
+}
+
+func (s *Server) deleteShardedSnapshot(c *call) error {
+	return s.deleteSnapshot(c, atlas.ShardedClusterSnapshot)
+}
+
+func (s *Server) deleteSnapshot(c *call, kind atlas.SnapshotKind) error {
+	if err := s.Service.DeleteSnapshot(c.r.Context(), c.project.ID, c.cluster.Name, kind, c.r.PathValue("snapshotId")); err != nil {
+		return err
+	}
+	writeNoContent(c.w, c.r, c.v)
+	return nil
+}
+
 // timestamp formats times as Atlas does: UTC, second precision.
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 

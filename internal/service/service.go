@@ -13,6 +13,7 @@ import (
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/config"
+	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/store"
 )
 
@@ -31,6 +32,8 @@ type Service struct {
 	// EnqueueExport, when set, runs in the transaction creating an export
 	// job and schedules its processing.
 	EnqueueExport func(job *atlas.ExportJob) store.InTx
+	// Snapshots is the snapshot storage (deleting a snapshot removes its data).
+	Snapshots snapshot.Storage
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	Log *slog.Logger
@@ -41,6 +44,13 @@ func (s *Service) now() time.Time {
 		return s.Now().UTC()
 	}
 	return time.Now().UTC()
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 // Project validates a project id and looks it up.

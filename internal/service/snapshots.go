@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/store"
@@ -29,4 +31,48 @@ func (s *Service) ListSnapshots(ctx context.Context, groupID, cluster string, ki
 		return nil, 0, internal("list snapshots", err)
 	}
 	return out, total, nil
+}
+
+// DeleteSnapshot removes a completed or failed snapshot and its data;
+// queued or running exports of it are cancelled (they stop at their next
+// chunk boundary and end Cancelled).
+func (s *Service) DeleteSnapshot(ctx context.Context, groupID, cluster string, kind atlas.SnapshotKind, id string) error {
+	sn, err := s.GetSnapshot(ctx, groupID, cluster, kind, id)
+	if err != nil {
+		return err
+	}
+	if sn.Status == atlas.SnapshotQueued || sn.Status == atlas.SnapshotInProgress {
+		return atlas.NewError(http.StatusBadRequest, "CANNOT_DELETE_IN_PROGRESS_SNAPSHOT",
+			fmt.Sprintf("Snapshot %s is %s; delete it once it has completed or failed.", id, sn.Status), id)
+	}
+	jobs, err := s.Store.ActiveExportJobsForSnapshot(ctx, id)
+	if err != nil {
+		return internal("delete snapshot", err)
+	}
+	for _, j := range jobs {
+		if _, err := s.Store.RequestExportCancel(ctx, j, s.now()); err != nil {
+			return internal("cancel export of deleted snapshot", err)
+		}
+	}
+	if err := s.Store.DeleteSnapshot(ctx, groupID, cluster, id); err != nil && !isNotFound(err) {
+		return internal("delete snapshot", err)
+	}
+	if s.Snapshots != nil {
+		if err := s.Snapshots.Delete(ctx, id); err != nil {
+			s.logger().Warn("snapshot row deleted but its data remains", "snapshot", id, "err", err)
+		}
+	}
+	return nil
+}
+
+// CancelExport asks an export job to stop; see store.RequestExportCancel.
+func (s *Service) CancelExport(ctx context.Context, id string) (*atlas.ExportJob, error) {
+	j, err := s.Store.RequestExportCancel(ctx, id, s.now())
+	if isNotFound(err) {
+		return nil, atlas.ErrExportJobNotFound(id)
+	}
+	if err != nil {
+		return nil, internal("cancel export", err)
+	}
+	return j, nil
 }

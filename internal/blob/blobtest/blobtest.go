@@ -580,6 +580,7 @@ var InvalidKeys = []string{
 	"nul\x00byte",
 	"new\nline",
 	"\xff\xfe",
+	`back\slash`,
 	strings.Repeat("k", blob.MaxKeyLen+1),
 }
 
@@ -621,7 +622,7 @@ var UnusualKeys = []string{
 	"a/.complete",
 	"..dots../...",
 	"semi;colon,comma:colon@at$dollar!bang'quote(paren)*star~tilde",
-	`back\slash"quote<lt>{brace}[bracket]|pipe^caret` + "`",
+	`double"quote<lt>{brace}[bracket]|pipe^caret` + "`",
 	"trailing.",
 }
 

@@ -80,6 +80,9 @@ func (e *Engine) exportUnit(ctx context.Context, dest blob.Bucket, snap *snapsho
 		if err := e.saveProgress(ctx, job.ID, p); err != nil {
 			return p, err
 		}
+		if e.AfterChunk != nil {
+			e.AfterChunk(job.ID, p)
+		}
 		if eof {
 			return p, nil
 		}

@@ -45,6 +45,9 @@ type Engine struct {
 	GzipLevel int
 	Log       *slog.Logger
 	Now       func() time.Time
+	// AfterChunk, when set, observes every data file once its upload and
+	// progress are recorded (metrics; tests use it to pace a job).
+	AfterChunk func(jobID string, p store.Progress)
 }
 
 // ErrLeaseHeld means another live worker holds the job.

@@ -10,19 +10,10 @@ import (
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/export"
+	"github.com/snapex/snapex/internal/exporttest"
 	"github.com/snapex/snapex/internal/store"
 	"github.com/snapex/snapex/internal/testenv"
 )
-
-func nonEmpty(docs map[string][][]byte) map[string][][]byte {
-	out := map[string][][]byte{}
-	for k, v := range docs {
-		if len(v) > 0 {
-			out[k] = v
-		}
-	}
-	return out
-}
 
 func TestExportWritesAtlasLayout(t *testing.T) {
 	f := newFixture(t, "", "", "Cluster0", []string{"rs0"}, map[string]int{"shop.orders": 300, "shop.empty": 0, "crm.people": 40})
@@ -38,8 +29,9 @@ func TestExportWritesAtlasLayout(t *testing.T) {
 		t.Fatalf("exportStatus %d/%d, want 3/3", got.ExportedCollections, got.TotalCollections)
 	}
 	b := openLocal(t, f)
-	docs, files, keys := readExport(t, b, job.Prefix)
-	sameDocs(t, nonEmpty(f.docs), docs)
+	ex := exporttest.ReadExport(t, b, job.Prefix)
+	docs, files, keys := ex.Docs, ex.Files, ex.Keys
+	exporttest.SameDocs(t, f.docs.NonEmpty(), docs)
 	if len(docs["rs0/shop.orders"]) != 300 {
 		t.Fatal("orders missing")
 	}
@@ -97,8 +89,7 @@ func TestShardedExportCoversEveryReplicaSet(t *testing.T) {
 	if got := f.job(job.ID); got.State != atlas.ExportSuccessful || got.TotalCollections != 1 || got.ExportedCollections != 1 {
 		t.Fatalf("job: %+v", got)
 	}
-	docs, _, _ := readExport(t, openLocal(t, f), job.Prefix)
-	sameDocs(t, f.docs, docs)
+	exporttest.SameDocs(t, f.docs, exporttest.ReadExport(t, openLocal(t, f), job.Prefix).Docs)
 }
 
 // TestResumeAfterWorkerDies kills a worker mid-export (its database handle
@@ -151,9 +142,9 @@ func TestResumeAfterWorkerDies(t *testing.T) {
 			if got := f.job(job.ID); got.State != atlas.ExportSuccessful {
 				t.Fatalf("job: %+v", got)
 			}
-			docs, _, keys := readExport(t, openLocal(t, f), job.Prefix)
-			sameDocs(t, f.docs, docs)
-			for _, k := range keys {
+			ex := exporttest.ReadExport(t, openLocal(t, f), job.Prefix)
+			exporttest.SameDocs(t, f.docs, ex.Docs)
+			for _, k := range ex.Keys {
 				if !strings.HasSuffix(k, ".json.gz") && !strings.HasSuffix(k, "/metadata.json") && !strings.HasSuffix(k, "/.complete") {
 					t.Fatalf("stray object %s", k)
 				}

@@ -187,3 +187,18 @@ func TestClusterRoutes(t *testing.T) {
 	}
 	e.expect(e.do("GET", groupPath(groupP1)+"/clusters/Nope", "2024-08-05", nil), 404, "CLUSTER_NOT_FOUND")
 }
+
+func TestSimultaneousExportsGetDistinctPrefixes(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	bucketID := e.newAWSBucket("exports")
+	prefixes := map[string]bool{}
+	for i := 0; i < 4; i++ {
+		snap := e.addSnapshot(groupP1, "Cluster0", atlas.ReplicaSetSnapshot, atlas.SnapshotCompleted, snapT0.Add(time.Duration(i)*time.Second))
+		r := e.do("POST", groupPath(groupP1)+"/clusters/Cluster0/backup/exports", "2023-01-01", map[string]any{"snapshotId": snap.ID, "exportBucketId": bucketID})
+		e.expect(r, 200, "")
+		if prefixes[r.str("prefix")] {
+			t.Fatalf("prefix %s given to two jobs of one bucket", r.str("prefix"))
+		}
+		prefixes[r.str("prefix")] = true
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/store"
@@ -60,7 +61,17 @@ func (s *Service) CreateExportJob(ctx context.Context, project atlas.Project, cl
 	if s.EnqueueExport != nil {
 		enqueue = s.EnqueueExport(job)
 	}
-	err = s.Store.CreateExportJob(ctx, job, enqueue)
+	// Atlas's prefix ends in the job's creation second; two jobs into one
+	// bucket for snapshots of the same minute, created in the same second,
+	// would share it and overwrite each other's files. The later job's
+	// timestamp moves on a second until its prefix is its own.
+	for bump := 1; ; bump++ {
+		err = s.Store.CreateExportJob(ctx, job, enqueue)
+		if !errors.Is(err, store.ErrPrefixTaken) || bump > 600 {
+			break
+		}
+		job.Prefix = atlas.ExportPrefix(project.OrgID, project.ID, cluster.Name, snap.CreatedAt, now.Add(time.Duration(bump)*time.Second))
+	}
 	switch {
 	case err == nil:
 		return job, nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/snapex/snapex/internal/atlas"
@@ -52,6 +53,9 @@ func insertJob(ctx context.Context, q querier, j *atlas.ExportJob) error {
 		j.ID, j.GroupID, j.ClusterName, j.SnapshotID, j.ExportBucketID, custom, string(j.State), j.Prefix,
 		j.ExportedCollections, j.TotalCollections, comps, reason, millis(j.CreatedAt), finishedMillis(j))
 	if isUniqueViolation(err) {
+		if strings.Contains(err.Error(), "prefix") {
+			return ErrPrefixTaken
+		}
 		return ErrActiveExport
 	}
 	return err

@@ -19,6 +19,9 @@ var (
 	ErrBucketInUse = errors.New("store: export bucket is used by an active export")
 	// ErrBadTransition means a state change is not allowed from the current state.
 	ErrBadTransition = errors.New("store: state transition not allowed")
+	// ErrPrefixTaken means another job of the bucket already writes under
+	// the same prefix.
+	ErrPrefixTaken = errors.New("store: export prefix already used in this bucket")
 	// ErrDuplicate means a row with the same identity exists.
 	ErrDuplicate = errors.New("store: duplicate")
 )

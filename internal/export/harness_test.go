@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ const (
 
 // fixture is a store with one completed snapshot and one bucket.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	cfg     *config.Config
 	store   *store.Store
@@ -65,7 +66,7 @@ organizations:
 
 // newFixture builds the store, a snapshot of cluster with the given
 // collections (name → document count) on each replica set, and a bucket.
-func newFixture(t *testing.T, dsn string, extraRoles string, cluster string, rsNames []string, colls map[string]int) *fixture {
+func newFixture(t testing.TB, dsn string, extraRoles string, cluster string, rsNames []string, colls map[string]int) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	if dsn == "" {
@@ -109,12 +110,15 @@ func newFixture(t *testing.T, dsn string, extraRoles string, cluster string, rsN
 	return f
 }
 
+// jobSeq keeps fixture jobs created in one second on distinct prefixes.
+var jobSeq atomic.Int64
+
 func (f *fixture) newJob(custom ...atlas.Label) *atlas.ExportJob {
 	f.t.Helper()
 	now := time.Now().UTC().Truncate(time.Second)
 	j := &atlas.ExportJob{ID: atlas.NewObjectID(now), GroupID: groupID, ClusterName: f.snap.ClusterName, SnapshotID: f.snap.ID,
 		ExportBucketID: f.bucket.ID, State: atlas.ExportQueued, CreatedAt: now, CustomData: custom,
-		Prefix: atlas.ExportPrefix(orgID, groupID, f.snap.ClusterName, f.snap.CreatedAt, now)}
+		Prefix: atlas.ExportPrefix(orgID, groupID, f.snap.ClusterName, f.snap.CreatedAt, now.Add(time.Duration(jobSeq.Add(1))*time.Second))}
 	if err := f.store.CreateExportJob(context.Background(), j, nil); err != nil {
 		f.t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,10 +57,14 @@ func WriteSnapshot(t testing.TB, st snapshot.Storage, id, cluster string, create
 			if err != nil {
 				t.Fatal(err)
 			}
+			rng := rand.New(rand.NewPCG(uint64(len(name)), uint64(colls[name])))
 			for i := 0; i < colls[name]; i++ {
 				doc, _ := bson.Marshal(bson.D{
 					{Key: "_id", Value: bson.NewObjectID()}, {Key: "rs", Value: rs}, {Key: "i", Value: int64(i)},
-					{Key: "pad", Value: strings.Repeat("x", 900)}, {Key: "d", Value: 1.5}, {Key: "u", Value: "héllo \"q\" \u2028"},
+					{Key: "text", Value: prose(rng, 700)}, {Key: "d", Value: rng.NormFloat64() * 1e3}, {Key: "u", Value: "héllo \"q\" \u2028"},
+					{Key: "at", Value: bson.NewDateTimeFromTime(created.Add(-time.Duration(rng.IntN(1e9)) * time.Second))},
+					{Key: "tags", Value: bson.A{prose(rng, 12), int32(rng.IntN(1000)), rng.Int64()}},
+					{Key: "nested", Value: bson.D{{Key: "city", Value: prose(rng, 16)}, {Key: "zip", Value: int32(rng.IntN(99999))}}},
 				})
 				if err := cw.Append(doc); err != nil {
 					t.Fatal(err)
@@ -194,4 +199,23 @@ func keys(d Docs) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+var words = strings.Fields("the quick brown fox jumps over lazy dog order item customer invoice payment shipped " +
+	"pending état café naïve 東京 données über straße amount total discount region north south east west")
+
+// prose returns about n bytes of pseudo-random words, so generated
+// documents compress like real text rather than like a repeated byte.
+func prose(rng *rand.Rand, n int) string {
+	var b strings.Builder
+	for b.Len() < n {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(words[rng.IntN(len(words))])
+		if rng.IntN(5) == 0 {
+			b.WriteString(strconv.Itoa(rng.IntN(100000)))
+		}
+	}
+	return b.String()
 }

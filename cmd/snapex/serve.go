@@ -93,6 +93,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			"GET /metrics":           promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		},
 	}
+	if !cfg.RateLimit.Disabled {
+		api.Limiter = httpapi.NewRateLimiter(cfg.RateLimit.RequestsPerMinute)
+	}
 	handler := httpapi.Instrument(api.Handler(), log, httpapi.NewMetrics(reg))
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -16,6 +16,8 @@ type Config struct {
 	// SnapshotStorage is where snapshots are kept (default: the directory
 	// <dataDir>/snapshots).
 	SnapshotStorage SnapshotStorage `yaml:"snapshotStorage"`
+	// RateLimit bounds requests per API key or service account.
+	RateLimit RateLimit `yaml:"rateLimit"`
 	// Exports tunes the export engine.
 	Exports ExportSettings `yaml:"exports"`
 	// Organizations lists the organizations with their projects.
@@ -187,4 +189,13 @@ type ExportSettings struct {
 	LeaseSeconds int `yaml:"leaseSeconds"`
 	// PartMiB overrides the object stores' upload part size (default: the drivers').
 	PartMiB int `yaml:"partMiB"`
+}
+
+// RateLimit configures per-caller request limits.
+type RateLimit struct {
+	// RequestsPerMinute per API key or service account (default 1200, as
+	// Atlas reports in RateLimit-Limit).
+	RequestsPerMinute int `yaml:"requestsPerMinute"`
+	// Disabled turns rate limiting off.
+	Disabled bool `yaml:"disabled"`
 }

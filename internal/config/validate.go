@@ -49,6 +49,12 @@ func (c *Config) validate(base string) Errors {
 	c.DataDir = anchor(base, c.DataDir)
 	v.snapshotStorage(&c.SnapshotStorage, c.DataDir)
 	v.exports(&c.Exports)
+	switch rl := &c.RateLimit; {
+	case rl.RequestsPerMinute == 0:
+		rl.RequestsPerMinute = 1200
+	case rl.RequestsPerMinute < 1 || rl.RequestsPerMinute > 1_000_000:
+		v.add("rateLimit.requestsPerMinute", "must be between 1 and 1000000, got %d", rl.RequestsPerMinute)
+	}
 	if c.ExternalURL != "" {
 		if u, err := url.Parse(c.ExternalURL); err != nil || u.Scheme == "" || u.Host == "" {
 			v.add("externalURL", "must be an absolute URL, got %q", c.ExternalURL)

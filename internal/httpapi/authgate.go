@@ -28,6 +28,8 @@ type authCaller struct {
 	p *auth.Principal
 }
 
+func (c authCaller) ID() string { return c.p.Kind + ":" + c.p.ID }
+
 func (c authCaller) Authorize(operation string, project atlas.Project) *atlas.Error {
 	return c.a.Authorize(c.p, operation, project)
 }

@@ -109,7 +109,10 @@ type env struct {
 	check *apitest.Transport
 }
 
-func newEnv(t testing.TB, engine string) *env {
+func newEnv(t testing.TB, engine string) *env { return newEnvWith(t, engine, nil) }
+
+// newEnvWith lets a test adjust the server (e.g. set a rate limiter).
+func newEnvWith(t testing.TB, engine string, adjust func(*httpapi.Server)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	dsn := filepath.Join(dir, "snapex.db")
@@ -144,6 +147,9 @@ func newEnv(t testing.TB, engine string) *env {
 		Service: &service.Service{Store: st, Catalog: cfg.Catalog(), Log: log},
 		Gate:    httpapi.AuthGate(authn), Log: log,
 		Extra: map[string]http.Handler{"POST /api/oauth/token": authn.TokenHandler()},
+	}
+	if adjust != nil {
+		adjust(api)
 	}
 	srv := httptest.NewServer(httpapi.Instrument(api.Handler(), log, nil))
 	t.Cleanup(srv.Close)

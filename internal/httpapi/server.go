@@ -26,6 +26,8 @@ type Gate interface {
 
 // Caller is an authenticated principal.
 type Caller interface {
+	// ID names the caller (API public key or service-account client id).
+	ID() string
 	// Authorize decides whether the caller may run operation in project.
 	Authorize(operation string, project atlas.Project) *atlas.Error
 }
@@ -42,6 +44,8 @@ type Server struct {
 	Now func() time.Time
 	// Extra mounts additional handlers (OAuth endpoints, metrics, health).
 	Extra map[string]http.Handler
+	// Limiter, when set, rate-limits each caller.
+	Limiter *RateLimiter
 	// Ready reports whether the service can take traffic (for /readyz).
 	Ready func(r *http.Request) error
 }
@@ -144,7 +148,15 @@ func (s *Server) apiHandler(rt route) http.Handler {
 			return
 		}
 		c.caller = caller
-		err := s.run(rt, c)
+		var err error
+		if s.Limiter != nil {
+			if aerr := s.Limiter.allow(w.Header(), caller.ID(), s.now()); aerr != nil {
+				err = aerr
+			}
+		}
+		if err == nil {
+			err = s.run(rt, c)
+		}
 		if err == nil {
 			return
 		}

@@ -38,5 +38,9 @@ fuzz() { # package target
 fuzz ./internal/auth FuzzParseAuthorization
 fuzz ./internal/auth FuzzTokenEndpoint
 fuzz ./internal/ejson FuzzAppendDocument
+fuzz ./internal/httpapi FuzzCreateBucketBody
+fuzz ./internal/httpapi FuzzCreateExportBody
+fuzz ./internal/httpapi FuzzPatchBucketBody
+fuzz ./internal/httpapi FuzzQueryAndPath
 
 echo "==> all tests passed"

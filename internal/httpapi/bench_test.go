@@ -90,7 +90,7 @@ func seedJobs(b *testing.B, e *env, n int) []string {
 	return ids
 }
 
-func bearerToken(b *testing.B, e *env) string {
+func bearerToken(b testing.TB, e *env) string {
 	b.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}}
 	req, _ := http.NewRequest("POST", e.url+"/api/oauth/token", strings.NewReader(form.Encode()))

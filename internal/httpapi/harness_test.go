@@ -107,6 +107,8 @@ type env struct {
 	store *store.Store
 	cfg   *config.Config
 	check *apitest.Transport
+	// handler is the whole API, for in-process requests (fuzzing).
+	handler http.Handler
 }
 
 func newEnv(t testing.TB, engine string) *env { return newEnvWith(t, engine, nil) }
@@ -151,9 +153,10 @@ func newEnvWith(t testing.TB, engine string, adjust func(*httpapi.Server)) *env 
 	if adjust != nil {
 		adjust(api)
 	}
-	srv := httptest.NewServer(httpapi.Instrument(api.Handler(), log, nil))
+	handler := httpapi.Instrument(api.Handler(), log, nil)
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, store: st, cfg: cfg, check: apitest.NewTransport(t, nil)}
+	return &env{t: t, url: srv.URL, store: st, cfg: cfg, check: apitest.NewTransport(t, nil), handler: handler}
 }
 
 // response is a decoded exchange.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -105,7 +106,15 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, notFoundOrMethod(mux, r))
 	})
-	return mux
+	// ServeMux answers unclean paths ("..", "//") with an HTML redirect;
+	// an API answers them as unknown resources.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p != "/" && path.Clean(p) != strings.TrimSuffix(p, "/") {
+			writeError(w, r, atlas.NewError(http.StatusNotFound, "RESOURCE_NOT_FOUND", "Cannot find resource "+p+".", p))
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // notFoundOrMethod distinguishes an unknown path from a known path with a

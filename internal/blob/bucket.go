@@ -28,9 +28,22 @@ func (b *bucket) wrap(op, key string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var e *Error
-	if errors.As(err, &e) && e.Op != "" && e.Bucket != "" {
-		return err
+	if e, ok := err.(*Error); ok {
+		// A driver's own classified error: fill in what it left out.
+		if e.Op != "" && e.Bucket != "" {
+			return e
+		}
+		c := *e
+		if c.Op == "" {
+			c.Op = op
+		}
+		if c.Bucket == "" {
+			c.Bucket = b.d.Name()
+		}
+		if c.Key == "" {
+			c.Key = key
+		}
+		return &c
 	}
 	return &Error{Kind: classify(b.d, err), Op: op, Bucket: b.d.Name(), Key: key, Err: err}
 }

@@ -5,7 +5,7 @@
 // single Put Blob; a larger one is staged block by block (Put Block in the
 // background while the next block fills) and made visible by Put Block
 // List on Close. The block size starts at Options.BlockSize and doubles
-// every 5,000 blocks up to 4000 MiB, staying within Azure's 50,000-block
+// every 2,500 blocks up to 4000 MiB, staying within Azure's 50,000-block
 // limit. Each writer uses its own random block ids, so concurrent writers
 // of one key never mix blocks. Aborting simply never commits the staged
 // blocks; Azure discards uncommitted blocks after a week, and they are
@@ -253,7 +253,7 @@ func newDriver(opts Options, transport policy.Transporter) (*driver, error) {
 			PartSize:    opts.BlockSize,
 			MaxPartSize: MaxBlockSize,
 			MaxParts:    MaxBlocks,
-			GrowEvery:   5000,
+			GrowEvery:   2500,
 			MaxInFlight: opts.Concurrency,
 		},
 		pageSize: 5000,
@@ -294,6 +294,18 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts blob.WriterOpti
 }
 
 func (d *driver) Put(ctx context.Context, key string, data []byte, opts blob.WriterOptions) error {
+	if int64(len(data)) > d.parts.PartSize {
+		// Staged blocks, as Put Blob has a size limit.
+		w, err := d.NewWriter(ctx, key, opts)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(data); err != nil {
+			_ = w.Abort()
+			return err
+		}
+		return w.Close()
+	}
 	u := &upload{bb: d.client.NewBlockBlobClient(key), opts: opts}
 	body := parts.NewBody(data)
 	defer body.Fence()

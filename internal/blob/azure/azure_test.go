@@ -72,6 +72,13 @@ func TestAzure(t *testing.T) {
 	t.Run("TransientKind", func(t *testing.T) { testTransientKind(t, srv) })
 	t.Run("MissingContainer", func(t *testing.T) { testMissingContainer(t, srv) })
 	t.Run("ListPaging", func(t *testing.T) { testListPaging(t, srv) })
+	t.Run("AccountFromURL", func(t *testing.T) {
+		name := newContainer(t, srv)
+		b := open(t, Options{ServiceURL: srv.ServiceURL, Container: name, AccountKey: srv.AccountKey})
+		if err := b.WriteAll(t.Context(), "k", []byte("v"), nil); err != nil {
+			t.Fatalf("shared key with the account taken from the URL: %v", err)
+		}
+	})
 }
 
 func testConformance(t *testing.T, srv testenv.AzuriteServer) {
@@ -261,6 +268,9 @@ func testTransientKind(t *testing.T, srv testenv.AzuriteServer) {
 	if !strings.Contains(err.Error(), "/"+name+"/k") || !strings.Contains(err.Error(), "503") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("error %q does not name the object and the status on one line", err)
 	}
+	if got := proxy.Injected.Load(); got != 2 {
+		t.Errorf("%d attempts reached the store, want MaxAttempts = 2", got)
+	}
 	w, err := b.NewWriter(t.Context(), "big", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -403,4 +413,22 @@ func BenchmarkWrite(b *testing.B) {
 func BenchmarkRead(b *testing.B) {
 	srv := testenv.Azurite(b)
 	blobtest.BenchmarkRead(b, open(b, serverOptions(srv, newContainer(b, srv))), blobtest.BenchSize)
+}
+
+// TestBlockScheduleCoversLargeObjects: with any allowed block size, the
+// growing schedule reaches at least 5 TiB (the S3 and GCS object limit)
+// within 50,000 blocks.
+func TestBlockScheduleCoversLargeObjects(t *testing.T) {
+	for _, size := range []int64{MinBlockSize, DefaultBlockSize, MaxBlockSize} {
+		d, err := newDriver(Options{ServiceURL: "https://a.blob.core.windows.net/c", AccountKey: "a2V5", BlockSize: size}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.parts.MaxObjectSize(); got < 5<<40 {
+			t.Errorf("BlockSize %d: largest object %d < 5 TiB", size, got)
+		}
+		if d.parts.SizeOf(MaxBlocks) > MaxBlockSize {
+			t.Errorf("BlockSize %d: last block %d too large", size, d.parts.SizeOf(MaxBlocks))
+		}
+	}
 }

@@ -540,6 +540,7 @@ func (s *suite) delete(t *testing.T, b blob.Bucket) {
 func (s *suite) notFound(t *testing.T, b blob.Bucket) {
 	_, err := b.NewReader(ctx(t), "missing/key.json")
 	mustKind(t, "NewReader", err, blob.KindNotFound)
+	t.Logf("not found: %v", err)
 	if !errors.Is(err, blob.ErrNotFound) {
 		t.Fatalf("errors.Is(err, ErrNotFound) = false for %v", err)
 	}
@@ -767,7 +768,9 @@ func (s *suite) permissionDenied(t *testing.T) {
 	// read is refused rather than missing.
 	b := s.opts.Denied(t)
 	t.Cleanup(func() { _ = b.Close() })
-	mustKind(t, "WriteAll", b.WriteAll(ctx(t), "exported_snapshots/.permissioncheck", nil, nil), blob.KindPermissionDenied)
+	err := b.WriteAll(ctx(t), "exported_snapshots/.permissioncheck", nil, nil)
+	mustKind(t, "WriteAll", err, blob.KindPermissionDenied)
+	t.Logf("permission denied: %v", err)
 	if !errors.Is(b.WriteAll(ctx(t), "x", []byte("x"), nil), blob.ErrPermissionDenied) {
 		t.Fatal("errors.Is(err, ErrPermissionDenied) = false")
 	}

@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/auth"
@@ -83,11 +84,13 @@ func invalid(opts Options, format string, args ...any) error {
 }
 
 type driver struct {
-	client    *storage.Client
-	bkt       *storage.BucketHandle
-	name      string
-	chunkSize int
-	pageSize  int
+	client      *storage.Client
+	bkt         *storage.BucketHandle // no retry settings: see object
+	listBkt     *storage.BucketHandle // with retry settings, for listing
+	name        string
+	chunkSize   int
+	maxAttempts int
+	pageSize    int
 }
 
 func newDriver(ctx context.Context, opts Options) (*driver, error) {
@@ -131,21 +134,51 @@ func newDriver(ctx context.Context, opts Options) (*driver, error) {
 		}
 		return nil, &blob.Error{Kind: kind, Op: "open", Bucket: "gs://" + opts.Bucket, Err: fmt.Errorf("gcs: %w", err)}
 	}
-	bkt := client.Bucket(opts.Bucket).Retryer(
+	d := &driver{
+		client:      client,
+		bkt:         client.Bucket(opts.Bucket),
+		name:        "gs://" + opts.Bucket,
+		chunkSize:   opts.ChunkSize,
+		maxAttempts: opts.MaxAttempts,
+		pageSize:    1000,
+	}
+	d.listBkt = client.Bucket(opts.Bucket).Retryer(d.retryOptions()...)
+	return d, nil
+}
+
+func (d *driver) retryOptions() []storage.RetryOption {
+	return []storage.RetryOption{
 		storage.WithPolicy(storage.RetryAlways),
-		storage.WithMaxAttempts(opts.MaxAttempts),
+		storage.WithMaxAttempts(d.maxAttempts),
 		storage.WithBackoff(gax.Backoff{Initial: 500 * time.Millisecond, Max: 20 * time.Second, Multiplier: 2}),
-	)
-	return &driver{client: client, bkt: bkt, name: "gs://" + opts.Bucket, chunkSize: opts.ChunkSize, pageSize: 1000}, nil
+	}
+}
+
+// object returns a handle on key with the driver's retry settings plus
+// extra. Each handle gets its own settings: ObjectHandle.Retryer changes
+// an inherited configuration in place, so settings are never put on the
+// shared bucket handle.
+func (d *driver) object(key string, extra ...storage.RetryOption) *storage.ObjectHandle {
+	return d.bkt.Object(key).Retryer(append(d.retryOptions(), extra...)...)
 }
 
 func (d *driver) Name() string { return d.name }
 
 func (d *driver) newWriter(ctx context.Context, key string, opts blob.WriterOptions, chunkSize int) *writer {
 	wctx, cancel := context.WithCancel(ctx)
-	w := d.bkt.Object(key).NewWriter(wctx)
+	// The storage client bounds upload retries only by time (per chunk)
+	// or not at all (single-request uploads); count consecutive failures
+	// here so that MaxAttempts holds for every request. A completed chunk
+	// resets the count.
+	var failures atomic.Int32
+	limit := int32(d.maxAttempts)
+	obj := d.object(key, storage.WithErrorFunc(func(err error) bool {
+		return storage.ShouldRetry(err) && failures.Add(1) < limit
+	}))
+	w := obj.NewWriter(wctx)
 	w.ChunkSize = chunkSize
 	w.ContentType = opts.ContentType
+	w.ProgressFunc = func(int64) { failures.Store(0) }
 	return &writer{w: w, cancel: cancel}
 }
 
@@ -171,11 +204,14 @@ type writer struct {
 	cancel context.CancelFunc
 }
 
-func (w *writer) Write(p []byte) (int, error) { return w.w.Write(p) }
+func (w *writer) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	return n, convert(err)
+}
 
 func (w *writer) Close() error {
 	defer w.cancel()
-	return w.w.Close()
+	return convert(w.w.Close())
 }
 
 func (w *writer) Abort() error {
@@ -185,13 +221,17 @@ func (w *writer) Abort() error {
 }
 
 func (d *driver) NewReader(ctx context.Context, key string) (io.ReadCloser, error) {
-	return d.bkt.Object(key).NewReader(ctx)
+	r, err := d.object(key).NewReader(ctx)
+	if err != nil {
+		return nil, convert(err)
+	}
+	return r, nil
 }
 
 func (d *driver) Stat(ctx context.Context, key string) (blob.ObjectInfo, error) {
-	a, err := d.bkt.Object(key).Attrs(ctx)
+	a, err := d.object(key).Attrs(ctx)
 	if err != nil {
-		return blob.ObjectInfo{}, err
+		return blob.ObjectInfo{}, convert(err)
 	}
 	return blob.ObjectInfo{Key: key, Size: a.Size, ModTime: a.Updated}, nil
 }
@@ -202,9 +242,9 @@ func (d *driver) ListPage(ctx context.Context, prefix, token string) ([]blob.Obj
 		return nil, "", err
 	}
 	var attrs []*storage.ObjectAttrs
-	next, err := iterator.NewPager(d.bkt.Objects(ctx, q), d.pageSize, token).NextPage(&attrs)
+	next, err := iterator.NewPager(d.listBkt.Objects(ctx, q), d.pageSize, token).NextPage(&attrs)
 	if err != nil {
-		return nil, "", err
+		return nil, "", convert(err)
 	}
 	objs := make([]blob.ObjectInfo, 0, len(attrs))
 	for _, a := range attrs {
@@ -214,7 +254,34 @@ func (d *driver) ListPage(ctx context.Context, prefix, token string) ([]blob.Obj
 }
 
 func (d *driver) Delete(ctx context.Context, key string) error {
-	return d.bkt.Object(key).Delete(ctx)
+	return convert(d.object(key).Delete(ctx))
+}
+
+// tokenError is a one-line form of a refused token request (auth.Error
+// spreads the response over several lines).
+type tokenError struct {
+	status int
+	body   string
+	err    error
+}
+
+func (e *tokenError) Error() string {
+	return fmt.Sprintf("gcs: token endpoint answered %d: %s", e.status, e.body)
+}
+
+func (e *tokenError) Unwrap() error { return e.err }
+
+// convert shortens errors of refused token requests.
+func convert(err error) error {
+	var aerr *auth.Error
+	if err == nil || !errors.As(err, &aerr) || aerr.Response == nil {
+		return err
+	}
+	body := strings.Join(strings.Fields(string(aerr.Body)), " ")
+	if len(body) > 300 {
+		body = body[:300] + "…"
+	}
+	return &tokenError{status: aerr.Response.StatusCode, body: body, err: err}
 }
 
 func (d *driver) Close() error { return d.client.Close() }

@@ -1,8 +1,9 @@
 // Package local is the blob driver for a directory on the local file
 // system, for development and tests. Keys map to files under Dir ("a/b/c"
 // is Dir/a/b/c). A writer streams into a temporary file under
-// Dir/.snapex-tmp and renames it over the key on Close, so readers never
-// see a partial object.
+// Dir/.snapex-tmp, syncs it and renames it over the key on Close, so
+// readers never see a partial object. All access goes through an os.Root,
+// so neither a key nor a symbolic link inside Dir can reach outside it.
 //
 // Limits compared with the cloud stores: a key cannot be both an object
 // and a prefix of another object's path ("a/b" and "a/b/c"), keys whose
@@ -13,6 +14,8 @@ package local
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -63,22 +66,27 @@ func newDriver(opts Options) (*driver, error) {
 	if !fi.IsDir() {
 		return nil, &blob.Error{Kind: blob.KindInvalid, Op: "open", Bucket: name, Err: fmt.Errorf("local: %s is not a directory", dir)}
 	}
-	return &driver{dir: dir, name: name}, nil
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, &blob.Error{Kind: kindOf(err), Op: "open", Bucket: name, Err: err}
+	}
+	return &driver{root: root, name: name}, nil
 }
 
 type driver struct {
-	dir  string
+	root *os.Root
 	name string
 }
 
 func (d *driver) Name() string { return d.name }
 
-// path maps a validated key to its file, refusing the reserved directory.
+// path maps a validated key to its name under the root, refusing the
+// reserved directory.
 func (d *driver) path(key string) (string, error) {
 	if first, _, _ := strings.Cut(key, "/"); first == tmpDir {
 		return "", &blob.Error{Kind: blob.KindInvalid, Err: fmt.Errorf("local: keys under %s/ are reserved", tmpDir)}
 	}
-	return filepath.Join(d.dir, filepath.FromSlash(key)), nil
+	return filepath.FromSlash(key), nil
 }
 
 func (d *driver) NewWriter(ctx context.Context, key string, _ blob.WriterOptions) (blob.Writer, error) {
@@ -89,15 +97,24 @@ func (d *driver) NewWriter(ctx context.Context, key string, _ blob.WriterOptions
 	if err != nil {
 		return nil, err
 	}
-	tmp := filepath.Join(d.dir, tmpDir)
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
+	if err := d.root.MkdirAll(tmpDir, 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(tmp, "upload-*")
+	var f *os.File
+	var tmp string
+	for range 10 {
+		var rnd [8]byte
+		_, _ = rand.Read(rnd[:])
+		tmp = filepath.Join(tmpDir, "upload-"+hex.EncodeToString(rnd[:]))
+		f, err = d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &writer{ctx: ctx, f: f, bw: bufio.NewWriterSize(f, writeBufferSize), dst: dst}, nil
+	return &writer{ctx: ctx, root: d.root, f: f, tmp: tmp, bw: bufio.NewWriterSize(f, writeBufferSize), dst: dst}, nil
 }
 
 func (d *driver) Put(ctx context.Context, key string, data []byte, opts blob.WriterOptions) error {
@@ -120,7 +137,7 @@ func (d *driver) NewReader(ctx context.Context, key string) (io.ReadCloser, erro
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p)
+	f, err := d.root.Open(p)
 	if err != nil {
 		return nil, err
 	}
@@ -129,9 +146,9 @@ func (d *driver) NewReader(ctx context.Context, key string) (io.ReadCloser, erro
 		_ = f.Close()
 		return nil, err
 	}
-	if fi.IsDir() {
+	if !fi.Mode().IsRegular() {
 		_ = f.Close()
-		return nil, fmt.Errorf("%s is a directory: %w", p, fs.ErrNotExist)
+		return nil, fmt.Errorf("%s is not a regular file: %w", p, fs.ErrNotExist)
 	}
 	return f, nil
 }
@@ -144,7 +161,7 @@ func (d *driver) Stat(ctx context.Context, key string) (blob.ObjectInfo, error) 
 	if err != nil {
 		return blob.ObjectInfo{}, err
 	}
-	fi, err := os.Stat(p)
+	fi, err := d.root.Stat(p)
 	if err != nil {
 		return blob.ObjectInfo{}, err
 	}
@@ -157,14 +174,14 @@ func (d *driver) Stat(ctx context.Context, key string) (blob.ObjectInfo, error) 
 // ListPage returns every match in one page: the local driver is for
 // development-sized directories.
 func (d *driver) ListPage(ctx context.Context, prefix, _ string) ([]blob.ObjectInfo, string, error) {
-	root := d.dir
+	start := "."
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
-		root = filepath.Join(d.dir, filepath.FromSlash(prefix[:i]))
+		start = prefix[:i]
 	}
 	var out []blob.ObjectInfo
-	err := filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
+	err := fs.WalkDir(d.root.FS(), start, func(key string, de fs.DirEntry, err error) error {
 		if err != nil {
-			if p == root && errors.Is(err, fs.ErrNotExist) {
+			if key == start && errors.Is(err, fs.ErrNotExist) {
 				return fs.SkipAll
 			}
 			return err
@@ -172,11 +189,6 @@ func (d *driver) ListPage(ctx context.Context, prefix, _ string) ([]blob.ObjectI
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(d.dir, p)
-		if err != nil {
-			return err
-		}
-		key := filepath.ToSlash(rel)
 		if de.IsDir() {
 			if key == tmpDir {
 				return fs.SkipDir
@@ -212,14 +224,14 @@ func (d *driver) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	fi, err := os.Lstat(p)
+	fi, err := d.root.Lstat(p)
 	if err != nil {
 		return err
 	}
 	if fi.IsDir() {
 		return nil // a directory is no object
 	}
-	return os.Remove(p)
+	return d.root.Remove(p)
 }
 
 func (d *driver) ErrorKind(err error) blob.Kind {
@@ -238,14 +250,16 @@ func kindOf(err error) blob.Kind {
 	return blob.KindOther
 }
 
-func (d *driver) Close() error { return nil }
+func (d *driver) Close() error { return d.root.Close() }
 
 // writer streams into a temporary file and renames it over dst on Close.
 type writer struct {
-	ctx context.Context
-	f   *os.File
-	bw  *bufio.Writer
-	dst string
+	ctx  context.Context
+	root *os.Root
+	f    *os.File
+	tmp  string
+	bw   *bufio.Writer
+	dst  string
 }
 
 func (w *writer) Write(p []byte) (int, error) {
@@ -259,7 +273,7 @@ func (w *writer) Close() error {
 	err := w.commit()
 	if err != nil {
 		_ = w.f.Close()
-		_ = os.Remove(w.f.Name())
+		_ = w.root.Remove(w.tmp)
 	}
 	return err
 }
@@ -277,18 +291,17 @@ func (w *writer) commit() error {
 	if err := w.f.Close(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(w.dst), 0o755); err != nil {
-		return err
+	if dir := filepath.Dir(w.dst); dir != "." {
+		if err := w.root.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
 	}
-	if err := os.Chmod(w.f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(w.f.Name(), w.dst)
+	return w.root.Rename(w.tmp, w.dst)
 }
 
 func (w *writer) Abort() error {
 	cerr := w.f.Close()
-	if err := os.Remove(w.f.Name()); err != nil {
+	if err := w.root.Remove(w.tmp); err != nil {
 		return err
 	}
 	if cerr != nil && !errors.Is(cerr, os.ErrClosed) {

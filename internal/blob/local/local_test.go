@@ -3,6 +3,7 @@ package local
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -85,5 +86,64 @@ func setImmutable(t *testing.T, dir string, on bool) {
 	}
 	if err := unix.IoctlSetPointerInt(int(f.Fd()), unix.FS_IOC_SETFLAGS, int(flags)); err != nil {
 		t.Fatalf("set immutable=%v on %s (needs CAP_LINUX_IMMUTABLE and ext4/xfs/btrfs): %v", on, dir, err)
+	}
+}
+
+// BenchmarkWrite streams a 64 MiB object into a temporary directory.
+func BenchmarkWrite(b *testing.B) {
+	blobtest.BenchmarkWrite(b, open(b, b.TempDir()), blobtest.BenchSize)
+}
+
+// BenchmarkRead reads a 64 MiB object back.
+func BenchmarkRead(b *testing.B) {
+	blobtest.BenchmarkRead(b, open(b, b.TempDir()), blobtest.BenchSize)
+}
+
+func TestReservedAndConflictingKeys(t *testing.T) {
+	b := open(t, t.TempDir())
+	err := b.WriteAll(t.Context(), ".snapex-tmp/x", []byte("x"), nil)
+	if blob.KindOf(err) != blob.KindInvalid || !strings.Contains(err.Error(), "reserved") || strings.Count(err.Error(), "blob:") != 1 {
+		t.Fatalf("write under the reserved directory: %v", err)
+	}
+	if _, err := b.NewReader(t.Context(), ".snapex-tmp/x"); blob.KindOf(err) != blob.KindInvalid {
+		t.Fatalf("read under the reserved directory: %v", err)
+	}
+	// A key cannot be both an object and a directory on a file system.
+	if err := b.WriteAll(t.Context(), "a/b", []byte("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WriteAll(t.Context(), "a/b/c", []byte("x"), nil); err == nil {
+		t.Fatal("wrote a/b/c over the file a/b")
+	}
+	if err := b.WriteAll(t.Context(), "a", []byte("x"), nil); err == nil {
+		t.Fatal("wrote the file a over the directory a")
+	}
+	if _, err := Open(Options{Dir: filepath.Join(t.TempDir(), "missing")}); blob.KindOf(err) != blob.KindNotFound {
+		t.Fatalf("Open of a missing directory: %v", err)
+	}
+	if _, err := Open(Options{}); blob.KindOf(err) != blob.KindInvalid {
+		t.Fatalf("Open without Dir: %v", err)
+	}
+}
+
+// TestSymlinkCannotEscape: a symbolic link inside Dir pointing outside it
+// neither lets writes out nor reads in.
+func TestSymlinkCannotEscape(t *testing.T) {
+	dir, outside := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("s"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, dir)
+	if err := b.WriteAll(t.Context(), "link/x", []byte("x"), nil); err == nil {
+		t.Fatal("wrote through a symbolic link out of Dir")
+	}
+	if _, err := os.Stat(filepath.Join(outside, "x")); !os.IsNotExist(err) {
+		t.Fatalf("file appeared outside Dir: %v", err)
+	}
+	if _, err := b.ReadAll(t.Context(), "link/secret"); err == nil {
+		t.Fatal("read through a symbolic link out of Dir")
 	}
 }

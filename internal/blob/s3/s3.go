@@ -5,7 +5,7 @@
 // single PutObject; a larger one becomes a multipart upload
 // (CreateMultipartUpload, UploadPart in the background while the next part
 // fills, CompleteMultipartUpload). The part size starts at
-// Options.PartSize and doubles every 1,000 parts up to 5 GiB, so that no
+// Options.PartSize and doubles every 500 parts up to 5 GiB, so that no
 // object up to S3's 5 TiB limit needs more than 10,000 parts. Aborted and
 // failed writers call AbortMultipartUpload; a process that dies mid-write
 // leaves an incomplete upload, which a bucket lifecycle rule
@@ -215,7 +215,7 @@ func newDriver(ctx context.Context, opts Options) (*driver, error) {
 			PartSize:    opts.PartSize,
 			MaxPartSize: MaxPartSize,
 			MaxParts:    MaxParts,
-			GrowEvery:   1000,
+			GrowEvery:   500,
 			MaxInFlight: opts.Concurrency,
 		},
 		pageSize: listPageSize,
@@ -248,10 +248,26 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts blob.WriterOpti
 }
 
 func (d *driver) Put(ctx context.Context, key string, data []byte, opts blob.WriterOptions) error {
+	if int64(len(data)) > d.parts.PartSize {
+		return putInParts(ctx, d, key, data, opts)
+	}
 	u := &upload{d: d, key: key, opts: opts}
 	body := parts.NewBody(data)
 	defer body.Fence()
 	return u.PutSingle(ctx, body)
+}
+
+// putInParts writes data larger than a part through a multipart upload.
+func putInParts(ctx context.Context, d blob.Driver, key string, data []byte, opts blob.WriterOptions) error {
+	w, err := d.NewWriter(ctx, key, opts)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		_ = w.Abort()
+		return err
+	}
+	return w.Close()
 }
 
 // upload is one object's multipart upload.

@@ -197,6 +197,9 @@ func TestTransientKind(t *testing.T) {
 	if !strings.Contains(err.Error(), "s3://"+name+"/k") || !strings.Contains(err.Error(), "503") {
 		t.Errorf("error %q does not name the object and the status", err)
 	}
+	if got := proxy.Injected.Load(); got != 2 {
+		t.Errorf("%d attempts reached the store, want MaxAttempts = 2", got)
+	}
 	w, err := b.NewWriter(t.Context(), "big", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -334,4 +337,21 @@ func BenchmarkWrite(b *testing.B) {
 func BenchmarkRead(b *testing.B) {
 	srv := testenv.VersityGW(b)
 	blobtest.BenchmarkRead(b, open(b, serverOptions(srv, newBucketName(b, srv))), blobtest.BenchSize)
+}
+
+// TestPartScheduleCoversMaxObject: with any allowed part size, the growing
+// schedule reaches S3's 5 TiB object limit within 10,000 parts.
+func TestPartScheduleCoversMaxObject(t *testing.T) {
+	for _, size := range []int64{MinPartSize, DefaultPartSize, 100 << 20, MaxPartSize} {
+		d, err := newDriver(context.Background(), Options{Bucket: "b", Region: "us-east-1", AccessKeyID: "A", SecretAccessKey: "S", PartSize: size})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.parts.MaxObjectSize(); got < 5<<40 {
+			t.Errorf("PartSize %d: largest object %d < 5 TiB", size, got)
+		}
+		if d.parts.SizeOf(MaxParts) > MaxPartSize || d.parts.SizeOf(1) != size {
+			t.Errorf("PartSize %d: parts from %d to %d", size, d.parts.SizeOf(1), d.parts.SizeOf(MaxParts))
+		}
+	}
 }

@@ -128,7 +128,7 @@ func TestHostileInputs(t *testing.T) {
 			"customData": make([]map[string]string, 51)}, "INVALID_ATTRIBUTE"},
 		{"number out of range", "PATCH", groupPath(groupP1) + bucketsPath + "/" + bucket, "2024-05-30", `{"requirePrivateNetworking":1e999}`, "INVALID_JSON_ATTRIBUTE"},
 		{"traversal bucket name", "POST", groupPath(groupP1) + bucketsPath, "2024-05-30", map[string]any{"cloudProvider": "AWS", "bucketName": "../../etc", "iamRoleId": awsRole}, "EXPORT_BUCKET_NAME_INVALID"},
-		{"traversal snapshot id", "GET", groupPath(groupP1) + "/clusters/Cluster0/backup/snapshots/..%2f..%2fetc", "2023-01-01", nil, "INVALID_SNAPSHOT_ID"},
+		{"traversal snapshot id", "GET", groupPath(groupP1) + "/clusters/Cluster0/backup/snapshots/..%2f..%2fetc", "2023-01-01", nil, "RESOURCE_NOT_FOUND"},
 		{"NUL in cluster name", "GET", groupPath(groupP1) + "/clusters/a%00b/backup/exports", "2023-01-01", nil, "INVALID_PATH_PARAMETER"},
 		{"huge itemsPerPage", "GET", exports + "?itemsPerPage=99999999999999999999999", "2023-01-01", nil, "INVALID_QUERY_PARAMETER"},
 	}

@@ -124,6 +124,8 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	if err := t.publish(ctx, true); err != nil {
 		return err
 	}
+	comp := newCompressor(e.gzipLevel(), 0)
+	defer comp.close()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.parallelism())
 	for _, u := range units {
@@ -132,7 +134,7 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 		}
 		start := progress[u.key]
 		g.Go(func() error {
-			p, err := e.exportUnit(gctx, dest, snap, job, u, start)
+			p, err := e.exportUnit(gctx, comp, dest, snap, job, u, start)
 			if err != nil {
 				return err
 			}

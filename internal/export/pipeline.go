@@ -1,0 +1,211 @@
+package export
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/snapex/snapex/internal/blob"
+	"github.com/snapex/snapex/internal/ejson"
+	"github.com/snapex/snapex/internal/snapshot"
+)
+
+// blockBytes is how much BSON one compression task takes. Each block
+// becomes one gzip member; a data file is the members of its blocks in
+// order (RFC 1952 multi-member, as pigz writes, which gunzip, Go, Python
+// and Java all read as one stream). ~1 MiB costs ~0.3 % of output size
+// and lets every core work on one collection.
+const blockBytes = 1 << 20
+
+// block is one unit of encode+compress work.
+type block struct {
+	raw  []byte // concatenated BSON documents
+	docs int64
+	out  bytes.Buffer // the gzip member
+	err  error
+	done chan struct{}
+}
+
+// compressor runs encode+compress tasks on a fixed set of goroutines.
+type compressor struct {
+	level int
+	tasks chan *block
+	wg    sync.WaitGroup
+	pool  sync.Pool // *block
+	gz    sync.Pool // *gzip.Writer
+	line  sync.Pool // *[]byte JSON buffers
+}
+
+// newCompressor starts workers (GOMAXPROCS when n ≤ 0).
+func newCompressor(level, n int) *compressor {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	c := &compressor{level: level, tasks: make(chan *block)}
+	c.pool.New = func() any { return &block{raw: make([]byte, 0, blockBytes+64<<10)} }
+	c.line.New = func() any { b := make([]byte, 0, blockBytes*3/2); return &b }
+	c.wg.Add(n)
+	for i := 0; i < n; i++ {
+		go c.work()
+	}
+	return c
+}
+
+// close stops the workers once every submitted task is done.
+func (c *compressor) close() {
+	close(c.tasks)
+	c.wg.Wait()
+}
+
+func (c *compressor) get() *block {
+	b := c.pool.Get().(*block)
+	b.raw, b.docs, b.err = b.raw[:0], 0, nil
+	b.out.Reset()
+	b.done = make(chan struct{})
+	return b
+}
+
+func (c *compressor) put(b *block) { c.pool.Put(b) }
+
+func (c *compressor) work() {
+	defer c.wg.Done()
+	for b := range c.tasks {
+		b.err = c.encode(b)
+		close(b.done)
+	}
+}
+
+// encode writes the block's documents as canonical Extended JSON lines,
+// compressed into one gzip member.
+func (c *compressor) encode(b *block) error {
+	lp := c.line.Get().(*[]byte)
+	defer c.line.Put(lp)
+	buf := (*lp)[:0]
+	for raw := b.raw; len(raw) > 0; {
+		n := int(uint32(raw[0]) | uint32(raw[1])<<8 | uint32(raw[2])<<16 | uint32(raw[3])<<24)
+		var err error
+		if buf, err = ejson.AppendDocument(buf, raw[:n]); err != nil {
+			return err
+		}
+		buf = append(buf, '\n')
+		raw = raw[n:]
+	}
+	*lp = buf
+	var zw *gzip.Writer
+	if v := c.gz.Get(); v != nil {
+		zw = v.(*gzip.Writer)
+		zw.Reset(&b.out)
+	} else {
+		var err error
+		if zw, err = gzip.NewWriterLevel(&b.out, c.level); err != nil {
+			return fmt.Errorf("gzip level %d: %w", c.level, err)
+		}
+	}
+	defer c.gz.Put(zw)
+	if _, err := zw.Write(buf); err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+// writeChunk uploads one data file that starts with first and takes
+// documents from r until limit bytes of BSON or the end of the
+// collection. Blocks are encoded and compressed in parallel and written
+// in order; at most depth blocks are in flight, which bounds memory. It
+// reports the documents and BSON bytes the file holds and whether the
+// collection ended.
+func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key string, r *snapshot.DocumentReader, first []byte, limit int64, depth int) (docs, size int64, eof bool, err error) {
+	w, err := dest.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/gzip"})
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("start %s: %w", key, err)
+	}
+	inflight := make(chan *block, depth)
+	werr := make(chan error, 1)
+	go func() { werr <- c.drain(w, key, inflight) }()
+	submit := func(b *block) bool {
+		inflight <- b
+		select {
+		case c.tasks <- b:
+			return true
+		case <-ctx.Done():
+			b.err = context.Cause(ctx)
+			close(b.done)
+			return false
+		}
+	}
+	cur := c.get()
+	doc := first
+	var readErr error
+	for {
+		cur.raw = append(cur.raw, doc...)
+		cur.docs++
+		docs++
+		size += int64(len(doc))
+		if size >= limit {
+			break
+		}
+		if len(cur.raw) >= blockBytes {
+			if !submit(cur) {
+				cur = nil
+				break
+			}
+			cur = c.get()
+		}
+		doc, readErr = r.Next()
+		if errors.Is(readErr, io.EOF) {
+			eof, readErr = true, nil
+			break
+		}
+		if readErr != nil {
+			readErr = fmt.Errorf("read for %s: %w", key, readErr)
+			break
+		}
+		if cause := context.Cause(ctx); cause != nil {
+			readErr = cause
+			break
+		}
+	}
+	if cur != nil && len(cur.raw) > 0 {
+		submit(cur)
+	}
+	close(inflight)
+	if err := <-werr; err != nil || readErr != nil {
+		_ = w.Abort()
+		if readErr != nil {
+			return 0, 0, false, readErr
+		}
+		return 0, 0, false, err
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		_ = w.Abort()
+		return 0, 0, false, cause
+	}
+	if err := w.Close(); err != nil {
+		return 0, 0, false, fmt.Errorf("upload %s: %w", key, err)
+	}
+	return docs, size, eof, nil
+}
+
+// drain writes finished blocks to w in submission order; after a failure
+// it keeps consuming so the producer never blocks.
+func (c *compressor) drain(w blob.Writer, key string, inflight <-chan *block) error {
+	var first error
+	for b := range inflight {
+		<-b.done
+		if first == nil && b.err != nil {
+			first = fmt.Errorf("%s: %w", key, b.err)
+		}
+		if first == nil {
+			if _, err := w.Write(b.out.Bytes()); err != nil {
+				first = fmt.Errorf("write %s: %w", key, err)
+			}
+		}
+		c.put(b)
+	}
+	return first
+}

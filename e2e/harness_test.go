@@ -3,6 +3,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -53,9 +54,30 @@ func snapexBinary(t *testing.T) string {
 
 // server is a running snapex process.
 type server struct {
-	url string
-	cmd *exec.Cmd
-	dir string
+	url  string
+	cmd  *exec.Cmd
+	dir  string
+	logs *syncBuffer // everything the process wrote to stderr
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) WriteLine(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.WriteString(s)
+	b.buf.WriteByte('\n')
+}
+
+// String returns everything written so far.
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // startServer writes cfg (with %s for the directory) and runs snapex serve
@@ -85,11 +107,14 @@ func startServer(t *testing.T, dir, cfg string) *server {
 		}
 	})
 	addr := make(chan string, 1)
+	logs := &syncBuffer{}
 	go func() {
 		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 4<<20)
 		sent := false
 		for sc.Scan() {
 			line := sc.Text()
+			logs.WriteLine(line)
 			if !sent {
 				var rec map[string]any
 				if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "snapex serving" {
@@ -110,7 +135,7 @@ func startServer(t *testing.T, dir, cfg string) *server {
 		if !ok {
 			t.Fatal("snapex exited before serving")
 		}
-		return &server{url: "http://" + a, cmd: cmd, dir: dir}
+		return &server{url: "http://" + a, cmd: cmd, dir: dir, logs: logs}
 	case <-time.After(30 * time.Second):
 		t.Fatal("snapex did not start within 30s")
 	}

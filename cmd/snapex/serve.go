@@ -83,6 +83,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		EnqueueExport: func(job *atlas.ExportJob) store.InTx {
 			return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueExportTx(ctx, tx, job.ID) }
 		},
+		EnqueueSnapshot: func(sn *atlas.Snapshot) store.InTx {
+			return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueSnapshotTx(ctx, tx, sn.ID) }
+		},
 	}
 	api := &httpapi.Server{
 		Service: svc, Gate: httpapi.AuthGate(authn), Log: log, ExternalURL: cfg.ExternalURL,
@@ -107,10 +110,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	go func() { errc <- srv.Serve(ln) }()
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
-	if err := wk.queue.Start(workCtx); err != nil {
+	if err := wk.start(workCtx, svc, log); err != nil {
 		return err
 	}
-	go wk.reaper.Run(workCtx)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

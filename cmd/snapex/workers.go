@@ -13,16 +13,20 @@ import (
 	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/export"
 	"github.com/snapex/snapex/internal/queue"
+	"github.com/snapex/snapex/internal/service"
 	"github.com/snapex/snapex/internal/store"
+	"github.com/snapex/snapex/internal/taker"
 )
 
-// workers is the export machinery of one process: the engine, the River
-// queue that dispatches to it, and the reaper that takes over jobs of dead
-// workers.
+// workers is the background machinery of one process: the export engine
+// and snapshot taker, the River queue that dispatches to them, and the
+// reapers that take over jobs of dead workers.
 type workers struct {
-	engine *export.Engine
-	queue  *queue.Queue
-	reaper *export.Reaper
+	engine  *export.Engine
+	taker   *taker.Taker
+	queue   *queue.Queue
+	reapers []*queue.Reaper
+	expiry  time.Duration
 }
 
 func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) (*workers, error) {
@@ -30,12 +34,18 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 	if err != nil {
 		return nil, err
 	}
-	x := cfg.Exports
+	owner := processOwner()
+	x, sc := cfg.Exports, cfg.Snapshots
 	lease := time.Duration(x.LeaseSeconds) * time.Second
 	engine := &export.Engine{
-		Store: st, Catalog: cfg.Catalog(), Snapshots: snaps, Owner: processOwner(), Log: log,
+		Store: st, Catalog: cfg.Catalog(), Snapshots: snaps, Owner: owner, Log: log,
 		Destinations: &export.Destinations{Catalog: cfg.Catalog(), PartSize: int64(x.PartMiB) << 20},
 		LeaseTTL:     lease, ChunkBytes: int64(x.ChunkMiB) << 20, Parallelism: x.Parallelism, GzipLevel: x.GzipLevel,
+	}
+	tk := &taker.Taker{
+		Store: st, Catalog: cfg.Catalog(), Snapshots: snaps, Owner: owner, LeaseTTL: lease, Log: log,
+		ConnectTimeout: seconds(sc.ConnectTimeoutSeconds), ServerSelectionTimeout: seconds(sc.ServerSelectionTimeoutSeconds),
+		OperationTimeout: seconds(sc.OperationTimeoutSeconds), Parallelism: sc.Parallelism, GzipLevel: sc.GzipLevel,
 	}
 	concurrency := x.Concurrency
 	if concurrency == 0 {
@@ -43,6 +53,7 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 	}
 	ws := river.NewWorkers()
 	river.AddWorker(ws, &export.Worker{Engine: engine})
+	river.AddWorker(ws, &taker.Worker{Taker: tk})
 	q, err := queue.Open(ctx, st, queue.Options{Workers: ws, Concurrency: concurrency, Log: log})
 	if err != nil {
 		return nil, err
@@ -51,10 +62,47 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 	if interval <= 0 {
 		interval = 5 * time.Second
 	}
-	return &workers{engine: engine, queue: q, reaper: &export.Reaper{Engine: engine, Interval: interval, Slots: make(chan struct{}, concurrency)}}, nil
+	slots := make(chan struct{}, concurrency)
+	w := &workers{engine: engine, taker: tk, queue: q, expiry: seconds(sc.ExpiryCheckSeconds)}
+	w.reapers = []*queue.Reaper{
+		{Name: "export", Find: st.ExpiredExportLeases, Work: func(ctx context.Context, id string) error { return engine.Run(ctx, id, false) },
+			Interval: interval, Slots: slots, Log: log},
+		{Name: "snapshot", Find: st.ExpiredSnapshotLeases, Work: tk.Run, Interval: interval, Slots: slots, Log: log},
+	}
+	if w.expiry == 0 {
+		w.expiry = time.Minute
+	}
+	return w, nil
 }
 
-// processOwner names this process in export leases.
+// start runs the queue, the reapers and the snapshot expiry loop until ctx ends.
+func (w *workers) start(ctx context.Context, svc *service.Service, log *slog.Logger) error {
+	if err := w.queue.Start(ctx); err != nil {
+		return err
+	}
+	for _, r := range w.reapers {
+		go r.Run(ctx)
+	}
+	go func() {
+		t := time.NewTicker(w.expiry)
+		defer t.Stop()
+		for {
+			if _, err := svc.ExpireSnapshots(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("delete expired snapshots", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return nil
+}
+
+func seconds(n int) time.Duration { return time.Duration(n) * time.Second }
+
+// processOwner names this process in leases.
 func processOwner() string {
 	host, _ := os.Hostname()
 	var b [4]byte

@@ -18,6 +18,8 @@ type Config struct {
 	SnapshotStorage SnapshotStorage `yaml:"snapshotStorage"`
 	// RateLimit bounds requests per API key or service account.
 	RateLimit RateLimit `yaml:"rateLimit"`
+	// Snapshots tunes how snapshots are taken from clusters.
+	Snapshots SnapshotSettings `yaml:"snapshots"`
 	// Exports tunes the export engine.
 	Exports ExportSettings `yaml:"exports"`
 	// Organizations lists the organizations with their projects.
@@ -198,4 +200,20 @@ type RateLimit struct {
 	RequestsPerMinute int `yaml:"requestsPerMinute"`
 	// Disabled turns rate limiting off.
 	Disabled bool `yaml:"disabled"`
+}
+
+// SnapshotSettings tune snapshot capture; zero values take the defaults.
+type SnapshotSettings struct {
+	// Parallelism is how many collections are read at once (default 2).
+	Parallelism int `yaml:"parallelism"`
+	// ConnectTimeoutSeconds bounds connecting to a replica set (default 10).
+	ConnectTimeoutSeconds int `yaml:"connectTimeoutSeconds"`
+	// ServerSelectionTimeoutSeconds bounds finding a usable server (default 30).
+	ServerSelectionTimeoutSeconds int `yaml:"serverSelectionTimeoutSeconds"`
+	// OperationTimeoutSeconds bounds each command and batch (default 300).
+	OperationTimeoutSeconds int `yaml:"operationTimeoutSeconds"`
+	// GzipLevel compresses snapshot files, 1 (default) to 9.
+	GzipLevel int `yaml:"gzipLevel"`
+	// ExpiryCheckSeconds is how often expired snapshots are deleted (default 60).
+	ExpiryCheckSeconds int `yaml:"expiryCheckSeconds"`
 }

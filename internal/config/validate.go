@@ -49,6 +49,7 @@ func (c *Config) validate(base string) Errors {
 	c.DataDir = anchor(base, c.DataDir)
 	v.snapshotStorage(&c.SnapshotStorage, c.DataDir)
 	v.exports(&c.Exports)
+	v.snapshots(&c.Snapshots)
 	switch rl := &c.RateLimit; {
 	case rl.RequestsPerMinute == 0:
 		rl.RequestsPerMinute = 1200
@@ -334,4 +335,18 @@ func (v *validator) exports(e *ExportSettings) {
 	check("concurrency", e.Concurrency, 1, 64)
 	check("leaseSeconds", e.LeaseSeconds, 3, 3600)
 	check("partMiB", e.PartMiB, 1, 4000)
+}
+
+func (v *validator) snapshots(s *SnapshotSettings) {
+	check := func(name string, val, lo, hi int) {
+		if val != 0 && (val < lo || val > hi) {
+			v.add("snapshots."+name, "must be between %d and %d, got %d", lo, hi, val)
+		}
+	}
+	check("parallelism", s.Parallelism, 1, 64)
+	check("connectTimeoutSeconds", s.ConnectTimeoutSeconds, 1, 3600)
+	check("serverSelectionTimeoutSeconds", s.ServerSelectionTimeoutSeconds, 1, 3600)
+	check("operationTimeoutSeconds", s.OperationTimeoutSeconds, 1, 86400)
+	check("gzipLevel", s.GzipLevel, 1, 9)
+	check("expiryCheckSeconds", s.ExpiryCheckSeconds, 1, 86400)
 }

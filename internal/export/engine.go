@@ -20,6 +20,7 @@ import (
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/config"
+	"github.com/snapex/snapex/internal/queue"
 	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/store"
 )
@@ -51,7 +52,7 @@ type Engine struct {
 }
 
 // ErrLeaseHeld means another live worker holds the job.
-var ErrLeaseHeld = errors.New("export: job is being worked by another worker")
+var ErrLeaseHeld = queue.ErrLeaseHeld
 
 // errCancelRequested stops a job at the next chunk boundary.
 var errCancelRequested = errors.New("export: cancellation requested")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/snapex/snapex/internal/export"
 	"github.com/snapex/snapex/internal/exporttest"
 	fp "github.com/snapex/snapex/internal/faultproxy"
+	"github.com/snapex/snapex/internal/store"
 	"github.com/snapex/snapex/internal/testenv"
 )
 
@@ -46,7 +48,7 @@ type faultStore struct {
 	// not through the proxy; drop deletes it with everything in it.
 	create func(t *testing.T, bucket string)
 	open   func(t *testing.T, bucket string) blob.Bucket
-	drop   func(t *testing.T, bucket string)
+	drop   func(bucket string) error
 	// throttle is the store's own throttling answer.
 	throttle fp.Fault
 	// phases names the upload requests of an export in this store's
@@ -106,11 +108,16 @@ func newFaultEnv(t *testing.T) *faultEnv {
 		name: "s3", provider: atlas.AWS, roleID: faultS3Role, proxy: s3p, partSize: s3.MinPartSize, throttle: fp.SlowDown,
 		create: func(t *testing.T, bucket string) { s3srv.CreateBucket(t, bucket) },
 		open:   func(t *testing.T, bucket string) blob.Bucket { return faultOpenS3(t, s3srv, bucket) },
-		drop: func(t *testing.T, bucket string) {
-			emptyBucket(t, faultOpenS3(t, s3srv, bucket))
-			if _, err := s3srv.Client().DeleteBucket(ctx, &awss3.DeleteBucketInput{Bucket: &bucket}); err != nil {
-				t.Fatalf("delete bucket %s: %v", bucket, err)
+		drop: func(bucket string) error {
+			b, err := s3.Open(ctx, s3.Options{Bucket: bucket, Endpoint: s3srv.Endpoint, UsePathStyle: true, Region: "us-east-1",
+				AccessKeyID: s3srv.AccessKey, SecretAccessKey: s3srv.SecretKey})
+			if err == nil {
+				err = emptyBucket(b)
 			}
+			if err == nil {
+				_, err = s3srv.Client().DeleteBucket(ctx, &awss3.DeleteBucketInput{Bucket: &bucket})
+			}
+			return err
 		},
 		phases: []faultPhase{
 			{"PUT .permissioncheck", fp.All(fp.S3PutObject, permCheck)},
@@ -128,14 +135,12 @@ func newFaultEnv(t *testing.T) *faultEnv {
 			b, err := azure.Open(azure.Options{ServiceURL: az.ServiceURL, Container: bucket, AccountKey: az.AccountKey})
 			return faultOpened(t, b, err)
 		},
-		drop: func(t *testing.T, bucket string) {
+		drop: func(bucket string) error {
 			c, err := az.Client()
 			if err == nil {
 				_, err = c.DeleteContainer(ctx, bucket, nil)
 			}
-			if err != nil {
-				t.Fatalf("delete container %s: %v", bucket, err)
-			}
+			return err
 		},
 		phases: []faultPhase{
 			{"Put Blob .permissioncheck", fp.All(fp.AzurePutBlob, permCheck)},
@@ -149,22 +154,31 @@ func newFaultEnv(t *testing.T) *faultEnv {
 		name: "gcs", provider: atlas.GCP, roleID: faultGCSRole, proxy: gsp, partSize: 1 << 20, throttle: fp.TooManyRequests,
 		create: func(t *testing.T, bucket string) { gsrv.CreateBucket(t, bucket) },
 		open:   func(t *testing.T, bucket string) blob.Bucket { return faultOpenGCS(t, gsrv, bucket) },
-		drop: func(t *testing.T, bucket string) {
-			c, err := gsrv.Client(ctx)
-			if err != nil {
-				t.Fatal(err)
+		drop: func(bucket string) error {
+			b, err := gcs.Open(ctx, gcs.Options{Bucket: bucket, Endpoint: gsrv.Endpoint})
+			if err == nil {
+				err = emptyBucket(b)
 			}
-			defer c.Close()
-			emptyBucket(t, faultOpenGCS(t, gsrv, bucket))
-			if err := c.Bucket(bucket).Delete(ctx); err != nil {
-				t.Fatalf("delete GCS bucket %s: %v", bucket, err)
+			c, cerr := gsrv.Client(ctx)
+			if err == nil {
+				err = cerr
 			}
+			if err == nil {
+				defer c.Close()
+				err = c.Bucket(bucket).Delete(ctx)
+			}
+			return err
 		},
 		phases: []faultPhase{
 			{"upload of .permissioncheck", fp.All(fp.GCSUpload, permCheck)},
 			{"resumable session start", fp.All(fp.GCSUpload, fp.Query("uploadType", "resumable"), fp.Not(fp.HasQuery("upload_id")))},
 			{"resumable chunk", fp.GCSChunk},
 			{"single-request upload of a data file", fp.All(fp.GCSUpload, fp.Query("uploadType", "multipart"), dataFile)},
+			{"final resumable chunk", fp.All(fp.GCSChunk, func(r *http.Request) bool {
+				cr := r.Header.Get("Content-Range")
+				return cr != "" && !strings.HasSuffix(cr, "/*")
+			})},
+			{"single-request upload of metadata.json", fp.All(fp.GCSUpload, fp.Query("uploadType", "multipart"), metadata)},
 			{"single-request upload of .complete", fp.All(fp.GCSUpload, fp.Query("uploadType", "multipart"), complete)},
 		},
 	}}
@@ -191,17 +205,19 @@ func faultOpenGCS(t *testing.T, srv testenv.GCSServer, bucket string) blob.Bucke
 	return faultOpened(t, b, err)
 }
 
-func emptyBucket(t *testing.T, b blob.Bucket) {
-	t.Helper()
+// emptyBucket deletes every object of b and closes it.
+func emptyBucket(b blob.Bucket) error {
+	defer b.Close()
 	ctx := context.Background()
 	for o, err := range b.List(ctx, "") {
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if err := b.Delete(ctx, o.Key); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
+	return nil
 }
 
 // faultBucketSeq names the buckets of the fault tests.
@@ -215,12 +231,43 @@ func (env *faultEnv) newBucket(t *testing.T, s *faultStore) string {
 	name := fmt.Sprintf("faults-%s-%d", s.name, faultBucketSeq)
 	s.create(t, name)
 	f := env.f
+	f.t = t // the fixture's failures belong to this (sub)test
+	// A snapshot has one active export at a time: whatever happens to
+	// this test's job, leave it terminal for the next test.
+	t.Cleanup(func() { env.settle(t) })
 	f.bucket = &atlas.ExportBucket{ID: atlas.NewObjectID(time.Now()), GroupID: groupID, BucketName: name,
 		CloudProvider: s.provider, RoleID: s.roleID, CreatedAt: time.Now()}
 	if err := f.store.CreateBucket(context.Background(), f.bucket); err != nil {
 		t.Fatal(err)
 	}
 	return name
+}
+
+// settle cancels the fixture's jobs that are not terminal and works them
+// to Cancelled with faults off.
+func (env *faultEnv) settle(t *testing.T) {
+	ctx := context.Background()
+	for _, s := range env.stores {
+		s.proxy.SetRule(nil)
+	}
+	jobs, err := env.f.store.ActiveExportJobsForSnapshot(ctx, env.f.snap.ID)
+	if err != nil {
+		t.Errorf("settle: %v", err)
+		return
+	}
+	for _, id := range jobs {
+		if _, err := env.f.store.RequestExportCancel(ctx, id, time.Now()); err != nil {
+			t.Errorf("settle: cancel %s: %v", id, err)
+		}
+		e := env.f.engine("settle")
+		for {
+			err := e.Run(ctx, id, true)
+			if !errors.Is(err, export.ErrLeaseHeld) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 }
 
 // engine returns an engine that exports each collection as one data file
@@ -392,4 +439,156 @@ func (env *faultEnv) exportThrough(t *testing.T, s *faultStore, rule fp.Rule, ph
 	}
 	checkInsidePrefix(t, b, job.Prefix)
 	return attempts
+}
+
+// TestStalledStoreIsRetriedNotHung makes the store accept the first part
+// upload of the export and never answer (a black hole): the client must
+// give up on the request and retry it, so the export still ends
+// Successful within a bounded time instead of hanging InProgress.
+func TestStalledStoreIsRetriedNotHung(t *testing.T) {
+	env := newFaultEnv(t)
+	stalled := map[string]fp.Match{"s3": fp.S3UploadPart, "azure": fp.AzurePutBlock, "gcs": fp.GCSChunk}
+	const limit = 15 * time.Second
+	for _, s := range env.stores {
+		t.Run(s.name, func(t *testing.T) {
+			bucket := env.newBucket(t, s)
+			job := env.f.newJob()
+			s.proxy.Clear()
+			s.proxy.SetRule(fp.Nth(stalled[s.name], fp.Stall(time.Hour), 1))
+			defer s.proxy.SetRule(nil)
+			e := env.engine(s)
+			ctx, cancel := context.WithTimeout(context.Background(), limit)
+			defer cancel()
+			start := time.Now()
+			err := e.Run(ctx, job.ID, false)
+			elapsed := time.Since(start)
+			stalls := s.proxy.Injections(fp.KindStall)
+			if len(stalls) != 1 {
+				t.Fatalf("%d stalls injected, want 1; requests:%s", len(stalls), logSummary(s.proxy))
+			}
+			got := env.f.job(job.ID)
+			if ctx.Err() != nil {
+				t.Fatalf("the %s driver never gave up on a request the store did not answer: after %s the job is still %s "+
+					"(the stalled %s %s was held %s; a dead store would keep it InProgress forever); Run: %v",
+					s.name, limit, got.State, stalls[0].Method, stalls[0].Path, stalls[0].Held.Round(time.Millisecond), err)
+			}
+			if err != nil || got.State != atlas.ExportSuccessful {
+				t.Fatalf("Run: %v; job %s, reason %+v", err, got.State, got.StateReason)
+			}
+			if !stalls[0].ClientGaveUp {
+				t.Fatal("the stalled request was not abandoned by the client")
+			}
+			t.Logf("stall abandoned after %s; export took %s", stalls[0].Held.Round(time.Millisecond), elapsed.Round(time.Millisecond))
+			exporttest.SameDocs(t, env.f.docs.NonEmpty(), exporttest.ReadExport(t, s.open(t, bucket), job.Prefix).Docs)
+		})
+	}
+}
+
+// TestPermanentStoreFaultsFailTheJob refuses every upload of one
+// collection's data with 403 AccessDenied, or deletes the bucket after
+// the first data file: the job ends Failed on its first attempt with a
+// stateReason naming the object or bucket and the store's answer. The
+// partial objects of the failed export stay under the job's prefix (as
+// Atlas leaves them), no .complete is written, and nothing is written
+// outside the prefix but the permission check.
+func TestPermanentStoreFaultsFailTheJob(t *testing.T) {
+	env := newFaultEnv(t)
+	for _, s := range env.stores {
+		t.Run(s.name+"/access denied", func(t *testing.T) {
+			bucket := env.newBucket(t, s)
+			job := env.f.newJob()
+			s.proxy.Clear()
+			s.proxy.SetRule(fp.Always(fp.PathContains("/shop/orders/rs0."), fp.AccessDenied))
+			defer s.proxy.SetRule(nil)
+			e := env.engine(s)
+			e.Parallelism = 1 // shop.big is written before shop.orders is refused
+			attempts, got := runJob(t, e, env.f, job.ID, 2*time.Minute)
+			if s.proxy.Count() == 0 {
+				t.Fatalf("no fault injected; requests:%s", logSummary(s.proxy))
+			}
+			checkFailed(t, got, attempts, "EXPORT_BUCKET_ACCESS_DENIED", job.Prefix+"/shop/orders/rs0.0.json.gz", "faultproxy injected AccessDenied")
+			b := s.open(t, bucket)
+			inside := checkInsidePrefix(t, b, job.Prefix)
+			want := job.Prefix + "/shop/big/rs0.0.json.gz"
+			if len(inside) != 1 || inside[0] != want {
+				t.Fatalf("objects under the prefix of the failed job: %v, want the partial export [%s]", inside, want)
+			}
+		})
+		t.Run(s.name+"/bucket deleted", func(t *testing.T) {
+			bucket := env.newBucket(t, s)
+			job := env.f.newJob()
+			s.proxy.Clear()
+			e := env.engine(s)
+			e.Parallelism = 1
+			// With one collection at a time, the export waits while the
+			// bucket is deleted after its first data file.
+			var dropped bool
+			var dropErr error
+			e.AfterChunk = func(string, store.Progress) {
+				if !dropped {
+					dropped = true
+					dropErr = s.drop(bucket)
+				}
+			}
+			attempts, got := runJob(t, e, env.f, job.ID, 2*time.Minute)
+			if !dropped || dropErr != nil {
+				t.Fatalf("the bucket was not deleted: %v", dropErr)
+			}
+			checkFailed(t, got, attempts, "EXPORT_BUCKET_NOT_FOUND", bucket, "")
+		})
+	}
+}
+
+// checkFailed fails unless the job ended Failed on its first attempt
+// with code and a message containing every non-empty want.
+func checkFailed(t *testing.T, got *atlas.ExportJob, attempts int, code string, want ...string) {
+	t.Helper()
+	if got.State != atlas.ExportFailed || got.StateReason == nil || got.FinishedAt == nil {
+		t.Fatalf("job %s, reason %+v, finished %v; want Failed", got.State, got.StateReason, got.FinishedAt)
+	}
+	t.Logf("stateReason: %s: %s", got.StateReason.ErrorCode, got.StateReason.Message)
+	if got.StateReason.ErrorCode != code {
+		t.Errorf("errorCode %s, want %s", got.StateReason.ErrorCode, code)
+	}
+	for _, w := range want {
+		if w != "" && !strings.Contains(got.StateReason.Message, w) {
+			t.Errorf("the reason does not name %q: %s", w, got.StateReason.Message)
+		}
+	}
+	if attempts != 1 {
+		t.Errorf("a permanent fault was retried: %d attempts", attempts)
+	}
+}
+
+// TestRandomStoreFaults throws transient faults at random (seeded) into
+// about 10% of all requests of an export with parallel collections, and
+// resets the third request for sure: every export ends Successful on its
+// first attempt and exact.
+func TestRandomStoreFaults(t *testing.T) {
+	env := newFaultEnv(t)
+	every := func(*http.Request) bool { return true }
+	for _, s := range env.stores {
+		t.Run(s.name, func(t *testing.T) {
+			rule := fp.First(fp.Nth(every, fp.Reset, 3), fp.Chance(every, fp.Reset, 0.025, 1), fp.Chance(every, fp.InternalError, 0.025, 2),
+				fp.Chance(every, fp.Unavailable, 0.025, 3), fp.Chance(every, s.throttle, 0.025, 4))
+			bucket := env.newBucket(t, s)
+			job := env.f.newJob()
+			s.proxy.Clear()
+			s.proxy.SetRule(rule)
+			defer s.proxy.SetRule(nil)
+			e := env.engine(s)
+			e.Parallelism = 3
+			attempts, got := runJob(t, e, env.f, job.ID, 2*time.Minute)
+			t.Logf("%d faults injected into %d requests; %d attempt(s)", s.proxy.Count(), len(s.proxy.Log()), attempts)
+			if got.State != atlas.ExportSuccessful || attempts != 1 {
+				t.Fatalf("job %s after %d attempts, reason %+v; requests:%s", got.State, attempts, got.StateReason, logSummary(s.proxy))
+			}
+			if s.proxy.Count() == 0 {
+				t.Fatal("no fault was injected")
+			}
+			b := s.open(t, bucket)
+			exporttest.SameDocs(t, env.f.docs.NonEmpty(), exporttest.ReadExport(t, b, job.Prefix).Docs)
+			checkInsidePrefix(t, b, job.Prefix)
+		})
+	}
 }

@@ -83,6 +83,8 @@ var routes = []route{
 	{"GET", "/clusters/{clusterName}/backup/exports/{exportId}", "getBackupExport", backupVersions, (*Server).getExport},
 	{"GET", "/clusters/{clusterName}/backup/snapshots", "listBackupSnapshots", backupVersions, (*Server).listReplicaSetSnapshots},
 	{"GET", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", "getClusterBackupSnapshot", backupVersions, (*Server).getReplicaSetSnapshot},
+	{"POST", "/clusters/{clusterName}/backup/snapshots", "takeSnapshots", backupVersions, (*Server).takeSnapshot},
+	{"PATCH", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", "updateBackupSnapshot", backupVersions, (*Server).patchSnapshot},
 	{"DELETE", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", "deleteClusterBackupSnapshot", backupVersions, (*Server).deleteReplicaSetSnapshot},
 	{"DELETE", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", "deleteBackupShardedCluster", backupVersions, (*Server).deleteShardedSnapshot},
 	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedClusters", "listBackupShardedClusters", backupVersions, (*Server).listShardedSnapshots},

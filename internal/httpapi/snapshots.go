@@ -29,6 +29,11 @@ type snapshotView struct {
 	Status           string                 `json:"status"`
 	StorageSizeBytes int64                  `json:"storageSizeBytes"`
 	Type             string                 `json:"type"`
+	// SnapexConsistency says which consistency guarantee a completed
+	// snapshot obtained (pointInTime, oplog, none); a snapex extension.
+	SnapexConsistency string `json:"snapexConsistency,omitempty"`
+	// SnapexFailureReason says why a snapshot failed; a snapex extension.
+	SnapexFailureReason string `json:"snapexFailureReason,omitempty"`
 }
 
 // reportedCloudProvider fills the provider fields Atlas's schema requires;
@@ -48,7 +53,10 @@ func (s *Server) newSnapshotView(r *http.Request, c atlas.Cluster, sn *atlas.Sna
 		Links: []link{{Href: self, Rel: "self"}, {Href: clusterURL, Rel: "https://cloud.mongodb.com/cluster"}},
 	}
 	if sn.Status == atlas.SnapshotCompleted {
-		v.CreatedAt, v.MongodVersion = timestamp(sn.CreatedAt), sn.MongodVersion
+		v.CreatedAt, v.MongodVersion, v.SnapexConsistency = timestamp(sn.CreatedAt), sn.MongodVersion, sn.Consistency
+	}
+	if sn.Status == atlas.SnapshotFailed {
+		v.SnapexFailureReason = sn.FailureReason
 	}
 	if sn.Kind == atlas.ShardedClusterSnapshot {
 		v.ConfigServerType = "DEDICATED"
@@ -124,6 +132,59 @@ func (s *Server) deleteSnapshot(c *call, kind atlas.SnapshotKind) error {
 		return err
 	}
 	writeNoContent(c.w, c.r, c.v)
+	return nil
+}
+
+func (s *Server) takeSnapshot(c *call) error {
+	o, aerr := readObject(c.r)
+	if aerr != nil {
+		return aerr
+	}
+	o.ignore("links")
+	desc, aerr := o.str("description")
+	if aerr != nil {
+		return aerr
+	}
+	days, _, aerr := o.integer("retentionInDays")
+	if aerr != nil {
+		return aerr
+	}
+	if aerr := o.unknown(); aerr != nil {
+		return aerr
+	}
+	sn, err := s.Service.TakeSnapshot(c.r.Context(), c.cluster, desc, days)
+	if err != nil {
+		return err
+	}
+	writeResource(c.w, c.r, c.v, http.StatusOK, s.newSnapshotView(c.r, c.cluster, sn))
+	return nil
+}
+
+func (s *Server) patchSnapshot(c *call) error {
+	o, aerr := readObject(c.r)
+	if aerr != nil {
+		return aerr
+	}
+	o.ignore("links")
+	unit, aerr := o.requiredStr("retentionUnit")
+	if aerr != nil {
+		return aerr
+	}
+	value, present, aerr := o.integer("retentionValue")
+	if aerr != nil {
+		return aerr
+	}
+	if !present {
+		return atlas.ErrMissingAttribute("retentionValue")
+	}
+	if aerr := o.unknown(); aerr != nil {
+		return aerr
+	}
+	sn, err := s.Service.UpdateRetention(c.r.Context(), c.project.ID, c.cluster.Name, atlas.ReplicaSetSnapshot, c.r.PathValue("snapshotId"), unit, value)
+	if err != nil {
+		return err
+	}
+	writeResource(c.w, c.r, c.v, http.StatusOK, s.newSnapshotView(c.r, c.cluster, sn))
 	return nil
 }
 

@@ -27,6 +27,14 @@ type ExportArgs struct {
 // Kind implements river.JobArgs.
 func (ExportArgs) Kind() string { return "snapex_export" }
 
+// SnapshotArgs is the queue job that takes one snapshot.
+type SnapshotArgs struct {
+	SnapshotID string `json:"snapshot_id"`
+}
+
+// Kind implements river.JobArgs.
+func (SnapshotArgs) Kind() string { return "snapex_snapshot" }
+
 // Options configure the queue.
 type Options struct {
 	// Workers registers the job workers; nil makes an insert-only queue.
@@ -117,6 +125,15 @@ func build[TTx any, T any](ctx context.Context, driver riverdriver.Driver[TTx], 
 func (q *Queue) EnqueueExportTx(ctx context.Context, tx store.Tx, jobID string) error {
 	if err := q.insertTx(ctx, tx, ExportArgs{JobID: jobID}, &river.InsertOpts{Queue: QueueName}); err != nil {
 		return fmt.Errorf("enqueue export %s: %w", jobID, err)
+	}
+	return nil
+}
+
+// EnqueueSnapshotTx schedules taking a snapshot inside the transaction
+// creating it.
+func (q *Queue) EnqueueSnapshotTx(ctx context.Context, tx store.Tx, snapshotID string) error {
+	if err := q.insertTx(ctx, tx, SnapshotArgs{SnapshotID: snapshotID}, &river.InsertOpts{Queue: QueueName}); err != nil {
+		return fmt.Errorf("enqueue snapshot %s: %w", snapshotID, err)
 	}
 	return nil
 }

@@ -32,6 +32,9 @@ type Service struct {
 	// EnqueueExport, when set, runs in the transaction creating an export
 	// job and schedules its processing.
 	EnqueueExport func(job *atlas.ExportJob) store.InTx
+	// EnqueueSnapshot, when set, runs in the transaction creating an
+	// on-demand snapshot and schedules taking it.
+	EnqueueSnapshot func(sn *atlas.Snapshot) store.InTx
 	// Snapshots is the snapshot storage (deleting a snapshot removes its data).
 	Snapshots snapshot.Storage
 	// Now is the clock (time.Now when nil).

@@ -134,3 +134,8 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}

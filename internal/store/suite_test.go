@@ -58,7 +58,7 @@ func completedSnapshot(id string) *atlas.Snapshot {
 func job(id, snapshotID, bucketID string) *atlas.ExportJob {
 	return &atlas.ExportJob{
 		ID: id, GroupID: group, ClusterName: "Cluster0", SnapshotID: snapshotID, ExportBucketID: bucketID,
-		State: atlas.ExportQueued, Prefix: "exported_snapshots/x", CreatedAt: t0,
+		State: atlas.ExportQueued, Prefix: "exported_snapshots/x/" + id, CreatedAt: t0,
 		CustomData: []atlas.Label{{Key: "k", Value: "v"}},
 	}
 }
@@ -309,6 +309,72 @@ func TestSnapshotsByKindNewestFirst(t *testing.T) {
 		}
 		if _, err := s.GetSnapshot(ctx, group, "Cluster0", rs[0].ID); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("deleted snapshot still there: %v", err)
+		}
+	})
+}
+
+func TestExportPrefixIsUniquePerBucket(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		b := bucket(1, atlas.AWS)
+		if err := s.CreateBucket(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range []string{"6c0000000000000000000001", "6c0000000000000000000002"} {
+			if err := s.CreateSnapshot(ctx, completedSnapshot(id)); err != nil {
+				t.Fatal(err)
+			}
+			j := job(fmt.Sprintf("6d%022x", i), id, b.ID)
+			j.Prefix = "exported_snapshots/same"
+			err := s.CreateExportJob(ctx, j, nil)
+			if i == 1 && !errors.Is(err, store.ErrPrefixTaken) {
+				t.Fatalf("second job on one prefix: %v", err)
+			}
+			if i == 0 && err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+func TestOneUnfinishedOnDemandSnapshot(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		queued := func(id string) *atlas.Snapshot {
+			sn := completedSnapshot(id)
+			sn.Status = atlas.SnapshotQueued
+			return sn
+		}
+		if err := s.CreateQueuedSnapshot(ctx, queued("6c0000000000000000000001"), 3, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateQueuedSnapshot(ctx, queued("6c0000000000000000000002"), 3, nil); !errors.Is(err, store.ErrUnfinishedSnapshot) {
+			t.Fatalf("second unfinished snapshot: %v", err)
+		}
+		sn, days, err := s.SnapshotByID(ctx, "6c0000000000000000000001")
+		if err != nil || days != 3 || sn.Status != atlas.SnapshotQueued {
+			t.Fatalf("snapshot: %+v %d %v", sn, days, err)
+		}
+		ok, err := s.AcquireSnapshotLease(ctx, sn.ID, "a", t0, t0.Add(time.Second))
+		if err != nil || !ok {
+			t.Fatalf("acquire: %v %v", ok, err)
+		}
+		if ok, _ := s.AcquireSnapshotLease(ctx, sn.ID, "b", t0, t0.Add(time.Second)); ok {
+			t.Fatal("a held lease was taken")
+		}
+		ids, err := s.ExpiredSnapshotLeases(ctx, t0.Add(2*time.Second))
+		if err != nil || len(ids) != 1 {
+			t.Fatalf("expired leases: %v %v", ids, err)
+		}
+		if _, err := s.UpdateSnapshot(ctx, sn.ID, func(sn *atlas.Snapshot) error { sn.Status = atlas.SnapshotCompleted; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateQueuedSnapshot(ctx, queued("6c0000000000000000000003"), 3, nil); err != nil {
+			t.Fatalf("after the first completed: %v", err)
+		}
+		exp, err := s.ExpiredSnapshots(ctx, t0.Add(48*time.Hour))
+		if err != nil || len(exp) != 1 || exp[0].ID != sn.ID {
+			t.Fatalf("expired snapshots: %v %v", exp, err)
 		}
 	})
 }

@@ -65,9 +65,10 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 	slots := make(chan struct{}, concurrency)
 	w := &workers{engine: engine, taker: tk, queue: q, expiry: seconds(sc.ExpiryCheckSeconds)}
 	w.reapers = []*queue.Reaper{
-		{Name: "export", Find: st.ExpiredExportLeases, Work: func(ctx context.Context, id string) error { return engine.Run(ctx, id, false) },
+		{Name: "export", Find: unclaimedAfter(st.ExpiredExportLeases, 2*engine.LeaseTTLOrDefault()),
+			Work: func(ctx context.Context, id string) error { return engine.Run(ctx, id, false) }, Interval: interval, Slots: slots, Log: log},
+		{Name: "snapshot", Find: unclaimedAfter(st.ExpiredSnapshotLeases, 2*engine.LeaseTTLOrDefault()), Work: tk.Run,
 			Interval: interval, Slots: slots, Log: log},
-		{Name: "snapshot", Find: st.ExpiredSnapshotLeases, Work: tk.Run, Interval: interval, Slots: slots, Log: log},
 	}
 	if w.expiry == 0 {
 		w.expiry = time.Minute
@@ -98,6 +99,13 @@ func (w *workers) start(ctx context.Context, svc *service.Service, log *slog.Log
 		}
 	}()
 	return nil
+}
+
+// unclaimedAfter adapts a lease query to a Reaper: queued work nobody has
+// leased for grace is considered orphaned too (its River dispatch died
+// with a process and River's own rescue would take minutes).
+func unclaimedAfter(find func(ctx context.Context, now, unclaimedBefore time.Time) ([]string, error), grace time.Duration) func(context.Context, time.Time) ([]string, error) {
+	return func(ctx context.Context, now time.Time) ([]string, error) { return find(ctx, now, now.Add(-grace)) }
 }
 
 func seconds(n int) time.Duration { return time.Duration(n) * time.Second }

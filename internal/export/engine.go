@@ -64,6 +64,9 @@ func (e *Engine) now() time.Time {
 	return time.Now().UTC()
 }
 
+// LeaseTTLOrDefault is the lease length in effect.
+func (e *Engine) LeaseTTLOrDefault() time.Duration { return e.leaseTTL() }
+
 func (e *Engine) leaseTTL() time.Duration {
 	if e.LeaseTTL > 0 {
 		return e.LeaseTTL

@@ -44,7 +44,7 @@ func (s *Service) TakeSnapshot(ctx context.Context, cluster atlas.Cluster, descr
 	if s.EnqueueSnapshot != nil {
 		enqueue = s.EnqueueSnapshot(sn)
 	}
-	err := s.Store.CreateQueuedSnapshot(ctx, sn, retentionDays, enqueue)
+	err := s.Store.CreateQueuedSnapshot(ctx, sn, retentionDays, now, enqueue)
 	if errors.Is(err, store.ErrUnfinishedSnapshot) {
 		return nil, atlas.NewError(http.StatusBadRequest, "UNFINISHED_ON_DEMAND_SNAPSHOT",
 			fmt.Sprintf("Cluster %s already has an on-demand snapshot that has not finished.", cluster.Name), cluster.Name)

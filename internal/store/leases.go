@@ -61,10 +61,12 @@ func (s *Store) ReleaseExportLease(ctx context.Context, id, owner string) error 
 }
 
 // ExpiredExportLeases lists active jobs whose worker stopped renewing its
-// lease: their worker is gone and another must take over.
-func (s *Store) ExpiredExportLeases(ctx context.Context, now time.Time) ([]string, error) {
+// lease, and queued jobs nobody leased since before unclaimedBefore (their
+// dispatch died with a process): another worker must take them over.
+func (s *Store) ExpiredExportLeases(ctx context.Context, now, unclaimedBefore time.Time) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT id FROM export_jobs
-		WHERE state IN ('Queued', 'InProgress') AND lease_owner <> '' AND lease_until < ? ORDER BY created_at`), millis(now))
+		WHERE state IN ('Queued', 'InProgress') AND lease_until < ? AND (lease_owner <> '' OR created_at < ?)
+		ORDER BY created_at`), millis(now), millis(unclaimedBefore))
 	if err != nil {
 		return nil, fmt.Errorf("expired export leases: %w", err)
 	}

@@ -16,16 +16,16 @@ var ErrUnfinishedSnapshot = errors.New("store: an on-demand snapshot of the clus
 // CreateQueuedSnapshot inserts a queued on-demand snapshot with its
 // retention and runs enqueue in the same transaction; a second unfinished
 // on-demand snapshot of the cluster is ErrUnfinishedSnapshot.
-func (s *Store) CreateQueuedSnapshot(ctx context.Context, sn *atlas.Snapshot, retentionDays int, enqueue InTx) error {
+func (s *Store) CreateQueuedSnapshot(ctx context.Context, sn *atlas.Snapshot, retentionDays int, queuedAt time.Time, enqueue InTx) error {
 	err := s.hookTx(ctx, func(q querier, tx Tx) error {
 		members, err := jsonText(nonNil(sn.Members))
 		if err != nil {
 			return err
 		}
-		err = q.exec(ctx, `INSERT INTO snapshots (`+snapshotColumns+`, retention_days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		err = q.exec(ctx, `INSERT INTO snapshots (`+snapshotColumns+`, retention_days, queued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sn.ID, sn.GroupID, sn.ClusterName, string(sn.Kind), string(sn.Status), sn.SnapshotType, sn.FrequencyType,
 			sn.Description, sn.ReplicaSetName, members, sn.MongodVersion, sn.StorageSizeBytes, sn.Consistency,
-			sn.FailureReason, millis(sn.CreatedAt), millis(sn.ExpiresAt), retentionDays)
+			sn.FailureReason, millis(sn.CreatedAt), millis(sn.ExpiresAt), retentionDays, millis(queuedAt))
 		if isUniqueViolation(err) {
 			return ErrUnfinishedSnapshot
 		}
@@ -92,9 +92,12 @@ func (s *Store) ReleaseSnapshotLease(ctx context.Context, id, owner string) erro
 	return nil
 }
 
-// ExpiredSnapshotLeases lists unfinished snapshots whose worker vanished.
-func (s *Store) ExpiredSnapshotLeases(ctx context.Context, now time.Time) ([]string, error) {
-	return s.ids(ctx, `SELECT id FROM snapshots WHERE status IN ('queued', 'inProgress') AND lease_owner <> '' AND lease_until < ?`, millis(now))
+// ExpiredSnapshotLeases lists unfinished snapshots whose worker vanished,
+// and queued ones nobody leased since before unclaimedBefore (their
+// dispatch died with a process).
+func (s *Store) ExpiredSnapshotLeases(ctx context.Context, now, unclaimedBefore time.Time) ([]string, error) {
+	return s.ids(ctx, `SELECT id FROM snapshots WHERE status IN ('queued', 'inProgress') AND lease_until < ?
+		AND (lease_owner <> '' OR queued_at < ?)`, millis(now), millis(unclaimedBefore))
 }
 
 // ExpiredSnapshots lists finished snapshots past their expiry.

@@ -345,10 +345,10 @@ func TestOneUnfinishedOnDemandSnapshot(t *testing.T) {
 			sn.Status = atlas.SnapshotQueued
 			return sn
 		}
-		if err := s.CreateQueuedSnapshot(ctx, queued("6c0000000000000000000001"), 3, nil); err != nil {
+		if err := s.CreateQueuedSnapshot(ctx, queued("6c0000000000000000000001"), 3, t0, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateQueuedSnapshot(ctx, queued("6c0000000000000000000002"), 3, nil); !errors.Is(err, store.ErrUnfinishedSnapshot) {
+		if err := s.CreateQueuedSnapshot(ctx, queued("6c0000000000000000000002"), 3, t0, nil); !errors.Is(err, store.ErrUnfinishedSnapshot) {
 			t.Fatalf("second unfinished snapshot: %v", err)
 		}
 		sn, days, err := s.SnapshotByID(ctx, "6c0000000000000000000001")
@@ -362,14 +362,14 @@ func TestOneUnfinishedOnDemandSnapshot(t *testing.T) {
 		if ok, _ := s.AcquireSnapshotLease(ctx, sn.ID, "b", t0, t0.Add(time.Second)); ok {
 			t.Fatal("a held lease was taken")
 		}
-		ids, err := s.ExpiredSnapshotLeases(ctx, t0.Add(2*time.Second))
+		ids, err := s.ExpiredSnapshotLeases(ctx, t0.Add(2*time.Second), t0.Add(-time.Hour))
 		if err != nil || len(ids) != 1 {
 			t.Fatalf("expired leases: %v %v", ids, err)
 		}
 		if _, err := s.UpdateSnapshot(ctx, sn.ID, func(sn *atlas.Snapshot) error { sn.Status = atlas.SnapshotCompleted; return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateQueuedSnapshot(ctx, queued("6c0000000000000000000003"), 3, nil); err != nil {
+		if err := s.CreateQueuedSnapshot(ctx, queued("6c0000000000000000000003"), 3, t0, nil); err != nil {
 			t.Fatalf("after the first completed: %v", err)
 		}
 		exp, err := s.ExpiredSnapshots(ctx, t0.Add(48*time.Hour))

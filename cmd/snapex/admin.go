@@ -64,6 +64,12 @@ func importSnapshot(ctx context.Context, cfg *config.Config, cluster atlas.Clust
 	now := time.Now().UTC()
 	id := atlas.NewObjectID(now)
 	opts := snapshot.ImportOptions{SnapshotID: id, ClusterName: cluster.Name, CreatedAt: now, MongodVersion: cluster.MongoDBVersion}
+	switch {
+	case cfg.Snapshots.Uncompressed:
+		opts.WriterOptions = append(opts.WriterOptions, snapshot.WithGzipLevel(0))
+	case cfg.Snapshots.GzipLevel != 0:
+		opts.WriterOptions = append(opts.WriterOptions, snapshot.WithGzipLevel(cfg.Snapshots.GzipLevel))
+	}
 	if isFlatDump(dir) {
 		opts.ReplicaSetName = rsName
 		if opts.ReplicaSetName == "" {

@@ -46,6 +46,7 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 		Store: st, Catalog: cfg.Catalog(), Snapshots: snaps, Owner: owner, LeaseTTL: lease, Log: log,
 		ConnectTimeout: seconds(sc.ConnectTimeoutSeconds), ServerSelectionTimeout: seconds(sc.ServerSelectionTimeoutSeconds),
 		OperationTimeout: seconds(sc.OperationTimeoutSeconds), Parallelism: sc.Parallelism, GzipLevel: sc.GzipLevel,
+		Uncompressed: sc.Uncompressed,
 	}
 	concurrency := x.Concurrency
 	if concurrency == 0 {

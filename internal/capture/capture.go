@@ -86,6 +86,9 @@ type Options struct {
 	// GzipLevel is the gzip level of the stored files (see
 	// snapshot.WithGzipLevel); zero selects snapshot.DefaultGzipLevel.
 	GzipLevel int
+	// Uncompressed stores data files as plain .bson (more disk, cheaper
+	// exports); it overrides GzipLevel.
+	Uncompressed bool
 	// Logger receives progress and warnings; nil discards them.
 	Logger *slog.Logger
 }
@@ -145,7 +148,7 @@ func Take(ctx context.Context, opts Options) (*snapshot.Manifest, error) {
 		CreatedAt:     opts.CreatedAt,
 		Type:          opts.Type,
 		MongodVersion: version,
-	}, snapshot.WithGzipLevel(opts.GzipLevel))
+	}, snapshot.WithGzipLevel(storedLevel(opts)))
 	if err != nil {
 		return nil, fmt.Errorf("capture %s: %w", opts.SnapshotID, err)
 	}
@@ -327,4 +330,12 @@ func runAll(ctx context.Context, cancel context.CancelFunc, n int, fn func(conte
 	}
 	wg.Wait()
 	return firstErr
+}
+
+// storedLevel is the snapshot writer's level: 0 means uncompressed files.
+func storedLevel(o Options) int {
+	if o.Uncompressed {
+		return 0
+	}
+	return o.GzipLevel
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
+	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/testenv"
 )
 
@@ -19,10 +20,30 @@ import (
 // BSON in, documents/s and the process's peak RSS during the export.
 // SNAPEX_BENCH_MIB sets the snapshot size (default 64; the issue's figure
 // uses 1024): SNAPEX_BENCH_MIB=1024 go test -run '^$' -bench ExportToS3 -benchtime 1x ./internal/export
-func BenchmarkExportToS3(b *testing.B) {
-	mib := 64
+func BenchmarkExportToS3(b *testing.B) { benchmarkExport(b, true) }
+
+// BenchmarkExportToLocal is BenchmarkExportToS3 into the local-directory
+// driver: the encoder, compressor and pipeline without network costs.
+func BenchmarkExportToLocal(b *testing.B) { benchmarkExport(b, false) }
+
+// BenchmarkExportToLocalUncompressed reads a snapshot stored as plain
+// .bson (snapshots.uncompressed), so no decompression is paid.
+func BenchmarkExportToLocalUncompressed(b *testing.B) {
+	benchmarkRun(b, benchMiB(), "", nil, snapshot.WithGzipLevel(0))
+}
+
+func benchMiB() int {
 	if v, err := strconv.Atoi(os.Getenv("SNAPEX_BENCH_MIB")); err == nil && v > 0 {
-		mib = v
+		return v
+	}
+	return 64
+}
+
+func benchmarkExport(b *testing.B, toS3 bool) {
+	mib := benchMiB()
+	if !toS3 {
+		benchmarkRun(b, mib, "", nil)
+		return
 	}
 	s3 := testenv.VersityGW(b)
 	s3.CreateBucket(b, "bench")
@@ -31,15 +52,25 @@ func BenchmarkExportToS3(b *testing.B) {
 	roles := `          - id: ` + s3Role + `
             provider: AWS
             aws: {accessKeyId: env:BENCH_AK, secretAccessKey: env:BENCH_SK, region: us-east-1, endpoint: ` + s3.Endpoint + `, usePathStyle: true}`
+	benchmarkRun(b, mib, roles, func(f *fixture) *atlas.ExportBucket {
+		return &atlas.ExportBucket{ID: atlas.NewObjectID(time.Now()), GroupID: groupID, BucketName: "bench", CloudProvider: atlas.AWS, RoleID: s3Role, CreatedAt: time.Now()}
+	})
+}
+
+// benchmarkRun exports a generated snapshot of mib MiB; bucket, when set,
+// replaces the fixture's local bucket.
+func benchmarkRun(b *testing.B, mib int, roles string, bucket func(*fixture) *atlas.ExportBucket, opts ...snapshot.WriterOption) {
 	colls := map[string]int{}
 	for i := 0; i < 20; i++ {
 		colls[fmt.Sprintf("bench.c%02d", i)] = mib * 1024 / 20
 	}
-	f := newFixture(b, "", roles, "Cluster0", []string{"rs0"}, colls)
+	f := newFixture(b, "", roles, "Cluster0", []string{"rs0"}, colls, opts...)
 	ctx := context.Background()
-	f.bucket = &atlas.ExportBucket{ID: atlas.NewObjectID(time.Now()), GroupID: groupID, BucketName: "bench", CloudProvider: atlas.AWS, RoleID: s3Role, CreatedAt: time.Now()}
-	if err := f.store.CreateBucket(ctx, f.bucket); err != nil {
-		b.Fatal(err)
+	if bucket != nil {
+		f.bucket = bucket(f)
+		if err := f.store.CreateBucket(ctx, f.bucket); err != nil {
+			b.Fatal(err)
+		}
 	}
 	var bsonBytes, docs int64
 	for _, d := range f.docs {

@@ -66,7 +66,7 @@ organizations:
 
 // newFixture builds the store, a snapshot of cluster with the given
 // collections (name → document count) on each replica set, and a bucket.
-func newFixture(t testing.TB, dsn string, extraRoles string, cluster string, rsNames []string, colls map[string]int) *fixture {
+func newFixture(t testing.TB, dsn string, extraRoles string, cluster string, rsNames []string, colls map[string]int, opts ...snapshot.WriterOption) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	if dsn == "" {
@@ -93,7 +93,7 @@ func newFixture(t testing.TB, dsn string, extraRoles string, cluster string, rsN
 		kind = atlas.ShardedClusterSnapshot
 	}
 	id := atlas.NewObjectID(created)
-	f.docs = exporttest.WriteSnapshot(t, snaps, id, cluster, created, rsNames, colls)
+	f.docs = exporttest.WriteSnapshot(t, snaps, id, cluster, created, rsNames, colls, opts...)
 	f.snap = &atlas.Snapshot{ID: id, GroupID: groupID, ClusterName: cluster, Kind: kind, Status: atlas.SnapshotCompleted,
 		SnapshotType: "onDemand", FrequencyType: "ondemand", CreatedAt: created, ReplicaSetName: rsNames[0]}
 	for _, rs := range rsNames {

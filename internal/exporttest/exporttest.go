@@ -28,14 +28,14 @@ type Docs map[string][][]byte
 // WriteSnapshot stores a snapshot with id whose replica sets each hold the
 // given collections ("db.coll" → document count) of ~1 KiB documents, and
 // returns the documents written.
-func WriteSnapshot(t testing.TB, st snapshot.Storage, id, cluster string, created time.Time, rsNames []string, colls map[string]int) Docs {
+func WriteSnapshot(t testing.TB, st snapshot.Storage, id, cluster string, created time.Time, rsNames []string, colls map[string]int, opts ...snapshot.WriterOption) Docs {
 	t.Helper()
 	ctx := context.Background()
 	typ := snapshot.ClusterReplicaSet
 	if len(rsNames) > 1 {
 		typ = snapshot.ClusterShardedCluster
 	}
-	w, err := snapshot.NewWriter(ctx, st, snapshot.Manifest{ID: id, ClusterName: cluster, CreatedAt: created, Type: typ})
+	w, err := snapshot.NewWriter(ctx, st, snapshot.Manifest{ID: id, ClusterName: cluster, CreatedAt: created, Type: typ}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

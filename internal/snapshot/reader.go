@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -127,7 +128,7 @@ func (s *Snapshot) OpenCollection(ctx context.Context, rs, db, name string) (*Do
 	if err != nil {
 		return nil, fmt.Errorf("snapshot %s: %w", s.Manifest.ID, err)
 	}
-	dr, err := newGzipDocumentReader(obj, key)
+	dr, err := newStreamDocumentReader(obj, obj, strings.HasSuffix(key, ".gz"), key)
 	if err != nil {
 		_ = obj.Close()
 		return nil, err
@@ -227,12 +228,6 @@ type DocumentReader struct {
 func NewDocumentReader(r io.Reader, name string) *DocumentReader {
 	d, _ := newStreamDocumentReader(r, nil, false, name) // cannot fail without gzip
 	return d
-}
-
-// newGzipDocumentReader reads documents from rc, a gzip stream, and closes
-// rc on Close.
-func newGzipDocumentReader(rc io.ReadCloser, name string) (*DocumentReader, error) {
-	return newStreamDocumentReader(rc, rc, true, name)
 }
 
 // newStreamDocumentReader reads documents from r, decompressing it when

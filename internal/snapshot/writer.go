@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"sort"
 	"sync"
@@ -37,7 +38,9 @@ type writerConfig struct {
 }
 
 // WithGzipLevel sets the gzip level of data and metadata files: -2 (Huffman
-// only), -1 (default), 0 (none) or 1 (fastest) to 9 (smallest).
+// only), -1 (default), 1 (fastest) to 9 (smallest), or 0: data files are
+// stored uncompressed as plain "<coll>.bson" (more disk, no decompression
+// when exporting).
 func WithGzipLevel(level int) WriterOption {
 	return func(c *writerConfig) error {
 		if level < gzip.HuffmanOnly || level > gzip.BestCompression {
@@ -191,6 +194,9 @@ func (w *Writer) CreateCollection(ctx context.Context, rs, db string, md Metadat
 	}
 	if typ != TypeView {
 		entry.DataFile = base + dataFileStem(md.CollectionName, typ) + ".bson.gz"
+		if w.level == 0 {
+			entry.DataFile = base + dataFileStem(md.CollectionName, typ) + ".bson"
+		}
 	}
 
 	w.mu.Lock()
@@ -226,13 +232,16 @@ func (w *Writer) CreateCollection(ctx context.Context, rs, db string, md Metadat
 		cw.obj = obj
 		cw.counter = countingWriter{w: obj}
 		cw.buf = bufio.NewWriterSize(&cw.counter, 256<<10)
-		gz, err := gzip.NewWriterLevel(cw.buf, w.level)
-		if err != nil {
-			_ = obj.Abort()
-			w.release(cw)
-			return nil, fmt.Errorf("snapshot writer: %s: %w", ns, err)
+		cw.data = cw.buf
+		if w.level != 0 {
+			gz, err := gzip.NewWriterLevel(cw.buf, w.level)
+			if err != nil {
+				_ = obj.Abort()
+				w.release(cw)
+				return nil, fmt.Errorf("snapshot writer: %s: %w", ns, err)
+			}
+			cw.gz, cw.data = gz, gz
 		}
-		cw.gz = gz
 	}
 	return cw, nil
 }
@@ -329,7 +338,8 @@ type CollectionWriter struct {
 	obj     ObjectWriter
 	counter countingWriter
 	buf     *bufio.Writer
-	gz      *gzip.Writer
+	gz      *gzip.Writer // nil for uncompressed data files
+	data    io.Writer    // where documents go: gz, or buf when uncompressed
 
 	count int64
 	size  int64
@@ -347,13 +357,13 @@ func (c *CollectionWriter) Append(doc []byte) error {
 	if c.err != nil {
 		return c.err
 	}
-	if c.gz == nil {
+	if c.data == nil {
 		return fmt.Errorf("snapshot writer: %s.%s: a view has no documents", c.entry.DB, c.entry.Name)
 	}
 	if err := checkDocument(doc); err != nil {
 		return fmt.Errorf("snapshot writer: %s.%s: document %d: %w", c.entry.DB, c.entry.Name, c.count, err)
 	}
-	if _, err := c.gz.Write(doc); err != nil {
+	if _, err := c.data.Write(doc); err != nil {
 		c.err = fmt.Errorf("snapshot writer: %s.%s: %w", c.entry.DB, c.entry.Name, err)
 		return c.err
 	}
@@ -394,9 +404,11 @@ func (c *CollectionWriter) close() error {
 	if c.err != nil {
 		return c.err
 	}
-	if c.gz != nil {
-		if err := c.gz.Close(); err != nil {
-			return fmt.Errorf("snapshot writer: %s: %w", ns, err)
+	if c.data != nil {
+		if c.gz != nil {
+			if err := c.gz.Close(); err != nil {
+				return fmt.Errorf("snapshot writer: %s: %w", ns, err)
+			}
 		}
 		if err := c.buf.Flush(); err != nil {
 			return fmt.Errorf("snapshot writer: %s: %w", ns, err)

@@ -31,6 +31,7 @@ type Taker struct {
 	// Capture settings: timeouts, parallelism, compression.
 	ConnectTimeout, ServerSelectionTimeout, OperationTimeout time.Duration
 	Parallelism, GzipLevel                                   int
+	Uncompressed                                             bool
 	Log                                                      *slog.Logger
 }
 
@@ -128,7 +129,7 @@ func (t *Taker) capture(ctx context.Context, sn *atlas.Snapshot) (*snapshot.Mani
 	opts := capture.Options{
 		SnapshotID: sn.ID, ClusterName: cluster.Name, CreatedAt: time.Now().UTC(), Storage: t.Snapshots,
 		Parallelism: t.Parallelism, ConnectTimeout: t.ConnectTimeout, ServerSelectionTimeout: t.ServerSelectionTimeout,
-		OperationTimeout: t.OperationTimeout, GzipLevel: t.GzipLevel, Logger: t.log(), Type: snapshot.ClusterReplicaSet,
+		OperationTimeout: t.OperationTimeout, GzipLevel: t.GzipLevel, Uncompressed: t.Uncompressed, Logger: t.log(), Type: snapshot.ClusterReplicaSet,
 	}
 	if cluster.Type == atlas.ShardedCluster {
 		opts.Type = snapshot.ClusterShardedCluster

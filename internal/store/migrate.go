@@ -35,7 +35,10 @@ func (s *Store) migrate(ctx context.Context) error {
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	names, err := fs.Glob(migrationFiles, "migrations/"+s.d.name+"/*.sql")
+	// One set of migrations serves both engines: they are written in the
+	// SQL SQLite and PostgreSQL both accept (TEXT, BIGINT, BOOLEAN, partial
+	// indexes).
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

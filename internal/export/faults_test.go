@@ -561,7 +561,7 @@ func checkFailed(t *testing.T, got *atlas.ExportJob, attempts int, code string, 
 }
 
 // TestRandomStoreFaults throws transient faults at random (seeded) into
-// about 10% of all requests of an export with parallel collections, and
+// about 15% of all requests of an export with parallel collections, and
 // resets the third request for sure: every export ends Successful on its
 // first attempt and exact.
 func TestRandomStoreFaults(t *testing.T) {
@@ -569,8 +569,8 @@ func TestRandomStoreFaults(t *testing.T) {
 	every := func(*http.Request) bool { return true }
 	for _, s := range env.stores {
 		t.Run(s.name, func(t *testing.T) {
-			rule := fp.First(fp.Nth(every, fp.Reset, 3), fp.Chance(every, fp.Reset, 0.025, 1), fp.Chance(every, fp.InternalError, 0.025, 2),
-				fp.Chance(every, fp.Unavailable, 0.025, 3), fp.Chance(every, s.throttle, 0.025, 4))
+			rule := fp.First(fp.Nth(every, fp.Reset, 3), fp.Chance(every, fp.Reset, 0.04, 11), fp.Chance(every, fp.InternalError, 0.04, 12),
+				fp.Chance(every, fp.Unavailable, 0.04, 13), fp.Chance(every, s.throttle, 0.04, 14))
 			bucket := env.newBucket(t, s)
 			job := env.f.newJob()
 			s.proxy.Clear()

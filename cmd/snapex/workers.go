@@ -39,7 +39,7 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 	lease := time.Duration(x.LeaseSeconds) * time.Second
 	engine := &export.Engine{
 		Store: st, Catalog: cfg.Catalog(), Snapshots: snaps, Owner: owner, Log: log,
-		Destinations: &export.Destinations{Catalog: cfg.Catalog(), PartSize: int64(x.PartMiB) << 20},
+		Destinations: &export.Destinations{Catalog: cfg.Catalog(), PartSize: int64(x.PartMiB) << 20, RequestTimeout: seconds(x.RequestTimeoutSeconds)},
 		LeaseTTL:     lease, ChunkBytes: int64(x.ChunkMiB) << 20, Parallelism: x.Parallelism, GzipLevel: x.GzipLevel,
 	}
 	tk := &taker.Taker{

@@ -191,6 +191,9 @@ type ExportSettings struct {
 	LeaseSeconds int `yaml:"leaseSeconds"`
 	// PartMiB overrides the object stores' upload part size (default: the drivers').
 	PartMiB int `yaml:"partMiB"`
+	// RequestTimeoutSeconds bounds how long a store may take to start
+	// answering an upload request before it is retried (default 120).
+	RequestTimeoutSeconds int `yaml:"requestTimeoutSeconds"`
 }
 
 // RateLimit configures per-caller request limits.

@@ -335,6 +335,7 @@ func (v *validator) exports(e *ExportSettings) {
 	check("concurrency", e.Concurrency, 1, 64)
 	check("leaseSeconds", e.LeaseSeconds, 3, 3600)
 	check("partMiB", e.PartMiB, 1, 4000)
+	check("requestTimeoutSeconds", e.RequestTimeoutSeconds, 1, 3600)
 }
 
 func (v *validator) snapshots(s *SnapshotSettings) {

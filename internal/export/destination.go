@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/blob"
@@ -23,6 +24,9 @@ type Destinations struct {
 	// PartSize overrides the drivers' first part size (tests use small
 	// parts to exercise multipart paths); 0 keeps the defaults.
 	PartSize int64
+	// RequestTimeout bounds how long a store may take to start answering a
+	// request before it is retried; 0 keeps the drivers' default (2 min).
+	RequestTimeout time.Duration
 }
 
 // Open returns a blob.Bucket for an export bucket.
@@ -49,7 +53,7 @@ func (d *Destinations) Open(ctx context.Context, b *atlas.ExportBucket) (blob.Bu
 		return s3.Open(ctx, s3.Options{
 			Bucket: b.BucketName, Region: region, Endpoint: a.Endpoint, UsePathStyle: a.UsePathStyle,
 			AccessKeyID: a.AccessKeyID.Value(), SecretAccessKey: a.SecretAccessKey.Value(), SessionToken: a.SessionToken.Value(),
-			SSE: a.SSE, KMSKeyID: a.KMSKeyID, PartSize: d.PartSize,
+			SSE: a.SSE, KMSKeyID: a.KMSKeyID, PartSize: d.PartSize, RequestTimeout: d.RequestTimeout,
 		})
 	case role.Azure != nil:
 		z := role.Azure
@@ -60,11 +64,13 @@ func (d *Destinations) Open(ctx context.Context, b *atlas.ExportBucket) (blob.Bu
 		return azure.Open(azure.Options{
 			ServiceURL: serviceURL, Container: b.BucketName, AccountName: z.AccountName,
 			AccountKey: z.AccountKey.Value(), SASToken: z.SASToken.Value(), TenantID: z.TenantID, BlockSize: d.PartSize,
+			RequestTimeout: d.RequestTimeout,
 		})
 	case role.GCP != nil:
 		g := role.GCP
 		return gcs.Open(ctx, gcs.Options{
 			Bucket: b.BucketName, CredentialsJSON: g.CredentialsJSON.Value(), Endpoint: g.Endpoint, ChunkSize: int(d.PartSize),
+			RequestTimeout: d.RequestTimeout,
 		})
 	}
 	return nil, fmt.Errorf("access role %s has no credentials", role.ID)

@@ -275,6 +275,8 @@ func (env *faultEnv) settle(t *testing.T) {
 func (env *faultEnv) engine(s *faultStore) *export.Engine {
 	e := env.f.engine("faults-" + s.name)
 	e.Destinations.PartSize = s.partSize
+	// A store that never answers is given up on after this, then retried.
+	e.Destinations.RequestTimeout = 2 * time.Second
 	e.ChunkBytes = 64 << 20
 	// Huffman-only compression keeps shop.big's data file above S3's
 	// 5 MiB minimum part size.

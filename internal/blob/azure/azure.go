@@ -47,6 +47,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/snapex/snapex/internal/blob"
+	"github.com/snapex/snapex/internal/blob/internal/httpx"
 	"github.com/snapex/snapex/internal/blob/internal/parts"
 )
 
@@ -97,6 +98,10 @@ type Options struct {
 	// MaxAttempts is the number of tries per request, retries included;
 	// 0 means 5.
 	MaxAttempts int
+	// RequestTimeout bounds how long the store may take to start answering
+	// a request; 0 means httpx.DefaultRequestTimeout. A timed-out request
+	// is retried like any transient failure.
+	RequestTimeout time.Duration
 }
 
 // Open returns a Bucket for the container. It makes no request: a missing
@@ -213,6 +218,9 @@ func newDriver(opts Options, transport policy.Transporter) (*driver, error) {
 		},
 		Transport: transport,
 	}}
+	if transport == nil {
+		copts.Transport = httpx.Client(opts.RequestTimeout)
+	}
 	if opts.MaxAttempts == 1 {
 		copts.Retry.MaxRetries = -1
 	}

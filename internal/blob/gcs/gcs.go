@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -37,6 +38,8 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/snapex/snapex/internal/blob"
+	"github.com/snapex/snapex/internal/blob/internal/httpx"
+	htransport "google.golang.org/api/transport/http"
 )
 
 // Chunk-size settings.
@@ -67,6 +70,10 @@ type Options struct {
 	// MaxAttempts is the number of tries per request, retries included;
 	// 0 means 5.
 	MaxAttempts int
+	// RequestTimeout bounds how long the store may take to start answering
+	// a request; 0 means httpx.DefaultRequestTimeout. A timed-out request
+	// is retried like any transient failure.
+	RequestTimeout time.Duration
 }
 
 // Open returns a Bucket for opts. It makes no request: a missing bucket or
@@ -126,6 +133,13 @@ func newDriver(ctx context.Context, opts Options) (*driver, error) {
 	case opts.Endpoint != "":
 		copts = append(copts, option.WithoutAuthentication())
 	}
+	// The storage client's own HTTP client has no response timeout; give
+	// it one, keeping the authentication the options describe.
+	trans, err := htransport.NewTransport(ctx, httpx.Client(opts.RequestTimeout).Transport, copts...)
+	if err != nil {
+		return nil, &blob.Error{Kind: blob.KindPermissionDenied, Op: "open", Bucket: "gs://" + opts.Bucket, Err: fmt.Errorf("gcs: %w", err)}
+	}
+	copts = append(copts, option.WithHTTPClient(&http.Client{Transport: trans}))
 	client, err := storage.NewClient(ctx, copts...)
 	if err != nil {
 		kind := blob.KindInvalid

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -40,6 +41,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/snapex/snapex/internal/blob"
+	"github.com/snapex/snapex/internal/blob/internal/httpx"
 	"github.com/snapex/snapex/internal/blob/internal/parts"
 )
 
@@ -98,6 +100,10 @@ type Options struct {
 	// MaxAttempts is the number of tries per request, retries included;
 	// 0 means 5.
 	MaxAttempts int
+	// RequestTimeout bounds how long the store may take to start answering
+	// a request; 0 means httpx.DefaultRequestTimeout. A timed-out request
+	// is retried like any transient failure.
+	RequestTimeout time.Duration
 }
 
 // listPageSize is the number of keys asked for per ListObjectsV2 call.
@@ -174,6 +180,11 @@ func newDriver(ctx context.Context, opts Options) (*driver, error) {
 		return nil, err
 	}
 	loads := []func(*config.LoadOptions) error{
+		// The SDK's own buildable client, so AWS_CA_BUNDLE and friends keep
+		// working, with a bound on waiting for the store's answer.
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+			tr.ResponseHeaderTimeout = httpx.Timeout(opts.RequestTimeout)
+		})),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(so *retry.StandardOptions) {
 				so.MaxAttempts = opts.MaxAttempts
@@ -430,8 +441,13 @@ func (d *driver) ErrorKind(err error) blob.Kind {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode() {
-		case "NoSuchKey", "NotFound", "NoSuchBucket", "NoSuchUpload":
+		case "NoSuchKey", "NotFound", "NoSuchBucket":
 			return blob.KindNotFound
+		case "NoSuchUpload":
+			// The multipart upload is gone (a retried Complete whose first
+			// answer was lost, or a lifecycle rule aborted it); the bucket
+			// is fine and writing the object again will work.
+			return blob.KindTransient
 		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
 			"InvalidToken", "TokenRefreshRequired", "AllAccessDisabled", "AccountProblem",
 			"InvalidSecurity", "InvalidObjectState", "KMS.AccessDeniedException",

@@ -111,4 +111,3 @@ func chaos(t *testing.T, engine string, rounds int) {
 	}
 	t.Logf("%s: %d kills; %d exports Successful and exact; %d snapshots completed", engine, rounds, len(exports), len(snapshots))
 }
-

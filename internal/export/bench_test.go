@@ -122,3 +122,26 @@ func peakRSS() int64 {
 	}
 	return 0
 }
+
+// BenchmarkExportTinyCollections exports 2,000 collections of 5 small
+// documents each to the local driver: per-collection costs dominate.
+func BenchmarkExportTinyCollections(b *testing.B) {
+	colls := map[string]int{}
+	for i := 0; i < 2000; i++ {
+		colls[fmt.Sprintf("tiny.c%04d", i)] = 5
+	}
+	f := newFixture(b, "", "", "Cluster0", []string{"rs0"}, colls)
+	var docs int64
+	for _, d := range f.docs {
+		docs += int64(len(d))
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		job := f.newJob()
+		if err := f.engine("bench").Run(context.Background(), job.ID, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(docs)*float64(b.N)/time.Since(start).Seconds(), "docs/s")
+}

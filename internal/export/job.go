@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/blob"
@@ -126,14 +127,30 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	}
 	comp := newCompressor(e.gzipLevel(), 0)
 	defer comp.close()
+	// Large collections share the CPU through the compressor, so few run
+	// at once (each holds blocks and upload parts in memory); small ones
+	// are dominated by per-object latency (open, upload, record), so many
+	// overlap, each holding at most one small block.
+	large, small := make(chan struct{}, e.parallelism()), make(chan struct{}, smallParallelism)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.parallelism())
 	for _, u := range units {
 		if progress[u.key].Done {
 			continue
 		}
+		sem := large
+		if u.coll.BSONBytes < blockBytes {
+			sem = small
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-gctx.Done():
+		}
+		if gctx.Err() != nil {
+			break
+		}
 		start := progress[u.key]
 		g.Go(func() error {
+			defer func() { <-sem }()
 			p, err := e.exportUnit(gctx, comp, dest, snap, job, u, start)
 			if err != nil {
 				return err
@@ -145,6 +162,9 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 		if cause := context.Cause(ctx); cause != nil {
 			return cause
 		}
+		return err
+	}
+	if err := t.publish(ctx, false); err != nil {
 		return err
 	}
 	files, err := e.writeMetadata(ctx, dest, snap, job.Prefix, nss)
@@ -164,6 +184,10 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	return nil
 }
 
+// smallParallelism is how many small collections (under one block of
+// BSON) export at once.
+const smallParallelism = 16
+
 func (e *Engine) parallelism() int {
 	if e.Parallelism > 0 {
 		return e.Parallelism
@@ -172,37 +196,58 @@ func (e *Engine) parallelism() int {
 }
 
 // writeMetadata uploads each collection's metadata.json, taken from the
-// first replica set holding the collection; it returns how many it wrote.
+// first replica set holding the collection, several at a time; it returns
+// how many it wrote.
 func (e *Engine) writeMetadata(ctx context.Context, dest blob.Bucket, snap *snapshot.Snapshot, prefix string, nss []*namespace) (int, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(smallParallelism)
 	for _, ns := range nss {
-		md, err := snap.ReadMetadata(ctx, ns.units[0].key.ReplicaSet, ns.db, ns.coll)
-		if err != nil {
-			return 0, fmt.Errorf("metadata of %s.%s: %w", ns.db, ns.coll, err)
-		}
-		body, err := metadataJSON(md, ns.coll)
-		if err != nil {
-			return 0, err
-		}
-		if err := dest.WriteAll(ctx, metadataKey(prefix, ns.db, ns.coll), body, &blob.WriterOptions{ContentType: "application/json"}); err != nil {
-			return 0, fmt.Errorf("write metadata.json of %s.%s: %w", ns.db, ns.coll, err)
-		}
+		g.Go(func() error {
+			md, err := snap.ReadMetadata(gctx, ns.units[0].key.ReplicaSet, ns.db, ns.coll)
+			if err != nil {
+				return fmt.Errorf("metadata of %s.%s: %w", ns.db, ns.coll, err)
+			}
+			body, err := metadataJSON(md, ns.coll)
+			if err != nil {
+				return err
+			}
+			if err := dest.WriteAll(gctx, metadataKey(prefix, ns.db, ns.coll), body, &blob.WriterOptions{ContentType: "application/json"}); err != nil {
+				return fmt.Errorf("write metadata.json of %s.%s: %w", ns.db, ns.coll, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return 0, err
 	}
 	return len(nss), nil
 }
 
 // tracker keeps exportStatus current as units finish.
 type tracker struct {
-	e        *Engine
-	job      *atlas.ExportJob
-	nss      []*namespace
-	mu       sync.Mutex
-	progress map[store.ProgressKey]store.Progress
+	e         *Engine
+	job       *atlas.ExportJob
+	nss       []*namespace
+	mu        sync.Mutex
+	progress  map[store.ProgressKey]store.Progress
+	published time.Time
 }
+
+// publishEvery throttles exportStatus updates: a job of 10,000 small
+// collections would otherwise spend a transaction per collection on them.
+const publishEvery = 500 * time.Millisecond
 
 func (t *tracker) unitDone(ctx context.Context, p store.Progress) error {
 	t.mu.Lock()
 	t.progress[p.ProgressKey] = p
+	due := time.Since(t.published) >= publishEvery
+	if due {
+		t.published = time.Now()
+	}
 	t.mu.Unlock()
+	if !due {
+		return nil
+	}
 	return t.publish(ctx, false)
 }
 

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+func TestDocGenProducesValidKiBDocuments(t *testing.T) {
+	g := newDocGen(rand.New(rand.NewPCG(1, 2)), 3)
+	var total int
+	const n = 2000
+	types := map[bson.Type]bool{}
+	for range n {
+		doc, err := g.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := bson.Raw(doc).Validate(); err != nil {
+			t.Fatalf("invalid document: %v", err)
+		}
+		elems, _ := bson.Raw(doc).Elements()
+		for _, e := range elems {
+			types[e.Value().Type] = true
+		}
+		total += len(doc)
+	}
+	if avg := total / n; avg < 900 || avg > 1150 {
+		t.Errorf("average document size %d bytes, want about 1 KiB", avg)
+	}
+	for _, want := range []bson.Type{bson.TypeObjectID, bson.TypeString, bson.TypeInt32, bson.TypeInt64,
+		bson.TypeDouble, bson.TypeDateTime, bson.TypeEmbeddedDocument, bson.TypeArray, bson.TypeDecimal128,
+		bson.TypeBinary, bson.TypeNull, bson.TypeBoolean} {
+		if !types[want] {
+			t.Errorf("no top-level %v in %d documents", want, n)
+		}
+	}
+}
+
+func TestSummarizeMedianAndRange(t *testing.T) {
+	s, ok := summarize([]result{{Wall: 3 * time.Second, RSS: 5}, {Wall: time.Second, RSS: 9}, {Wall: 2 * time.Second, RSS: 7}})
+	if !ok || s.median != 2*time.Second || s.min != time.Second || s.max != 3*time.Second || s.rss != 9 {
+		t.Fatalf("summarize = %+v", s)
+	}
+	s, _ = summarize([]result{{Wall: time.Second}, {Wall: 2 * time.Second}})
+	if s.median != 1500*time.Millisecond {
+		t.Fatalf("even median = %v", s.median)
+	}
+}
+
+func TestParseListKeepsCanonicalOrder(t *testing.T) {
+	got, err := parseList("limit, snapex-local,limit", allContenders, "contender")
+	if err != nil || len(got) != 2 || got[0] != cSnapexLocal || got[1] != cLimit {
+		t.Fatalf("parseList = %v, %v", got, err)
+	}
+	if _, err := parseList("nope", allContenders, "contender"); err == nil {
+		t.Fatal("unknown contender accepted")
+	}
+}

@@ -1,0 +1,503 @@
+// Command bench measures snapex exports against the pipeline a user would
+// build without snapex (bsondump | gzip -1, bsondump | pigz) and against
+// the compression-only limit, side by side on the same generated data, and
+// writes a markdown table of the results.
+//
+//	go run ./bench [-scale 0.1] [-runs 3] [-datasets …] [-contenders …]
+//
+// See bench/README.md for what is measured and how.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Contender names, in the order each round runs them.
+const (
+	cSnapexLocal = "snapex-local"
+	cSnapexS3    = "snapex-s3"
+	cGzip        = "bsondump-gzip"
+	cPigz        = "bsondump-pigz"
+	cLimit       = "limit"
+)
+
+var allContenders = []string{cSnapexLocal, cSnapexS3, cGzip, cPigz, cLimit}
+
+// contenderTitles are the table labels.
+var contenderTitles = map[string]string{
+	cSnapexLocal: "snapex → local directory",
+	cSnapexS3:    "snapex → S3 (versitygw, loopback)",
+	cGzip:        "`bsondump \\| gzip -1`",
+	cPigz:        "`bsondump \\| pigz -1 -p 2`",
+	cLimit:       "limit: klauspost gzip L1 over ready EJSON, all cores",
+}
+
+// result is one measured run.
+type result struct {
+	Wall     time.Duration `json:"wall"`
+	RSS      int64         `json:"rss"`      // peak resident set size, bytes
+	CPU      time.Duration `json:"cpu"`      // user + system CPU time of the contender's processes
+	OutBytes int64         `json:"outBytes"` // compressed output, bytes
+	Note     string        `json:"note,omitempty"`
+}
+
+// options are the command-line flags.
+type options struct {
+	scale       float64
+	runs        int
+	work        string
+	out         string
+	datasets    []string
+	contenders  []string
+	chunkMiB    int
+	parallelism int
+	verify      bool
+	render      string // re-render this raw results file instead of measuring
+	explicitOut string // -out as given
+}
+
+// workerCommands are the hidden commands the harness runs itself as, so
+// that a child process measures its own wall time and peak RSS.
+var workerCommands = map[string]func(args []string) error{
+	"limit-worker":    limitWorkerMain,
+	"pipeline-worker": func([]string) error { return pipelineWorkerMain() },
+}
+
+func main() {
+	if len(os.Args) > 1 {
+		if worker, ok := workerCommands[os.Args[1]]; ok {
+			if err := worker(os.Args[2:]); err != nil {
+				fmt.Fprintf(os.Stderr, "bench %s: %v\n", os.Args[1], err)
+				os.Exit(1)
+			}
+			return
+		}
+	}
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+func parseFlags(args []string, root string) (*options, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	o := &options{}
+	fs.Float64Var(&o.scale, "scale", 1, "dataset size factor: 1 = 500 MiB datasets and 10,000 tiny collections; 0.1 for a quick run")
+	fs.IntVar(&o.runs, "runs", 3, "measured runs of each contender on each dataset (interleaved)")
+	fs.StringVar(&o.work, "work", filepath.Join(root, ".cache", "bench"), "work directory: cached datasets, snapex state, outputs")
+	fs.StringVar(&o.out, "out", "", "results file (default bench/results.md at -scale 1, bench/results-scale-S.md otherwise)")
+	ds := fs.String("datasets", strings.Join(allDatasets, ","), "datasets to measure: "+strings.Join(allDatasets, ","))
+	cs := fs.String("contenders", strings.Join(allContenders, ","), "contenders to run: "+strings.Join(allContenders, ","))
+	fs.IntVar(&o.chunkMiB, "chunk-mib", 64, "snapex exports.chunkMiB")
+	fs.IntVar(&o.parallelism, "parallelism", 2, "snapex exports.parallelism")
+	fs.BoolVar(&o.verify, "verify", true, "in the first round, check that every contender's output has one line per document")
+	fs.StringVar(&o.render, "render", "", "render the table again from a raw results file (results*.json) instead of measuring")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() != 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.scale <= 0 || o.scale > 10 {
+		return nil, fmt.Errorf("-scale %g: must be in (0, 10]", o.scale)
+	}
+	if o.runs < 1 {
+		return nil, fmt.Errorf("-runs %d: must be at least 1", o.runs)
+	}
+	var err error
+	if o.datasets, err = parseList(*ds, allDatasets, "dataset"); err != nil {
+		return nil, err
+	}
+	if o.contenders, err = parseList(*cs, allContenders, "contender"); err != nil {
+		return nil, err
+	}
+	o.explicitOut = o.out
+	if o.out == "" {
+		o.out = filepath.Join(root, "bench", "results.md")
+		if o.scale != 1 {
+			o.out = filepath.Join(root, "bench", fmt.Sprintf("results-scale-%g.md", o.scale))
+		}
+	}
+	if o.work, err = filepath.Abs(o.work); err != nil {
+		return nil, fmt.Errorf("work directory: %w", err)
+	}
+	return o, nil
+}
+
+func parseList(s string, known []string, what string) ([]string, error) {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		x = strings.TrimSpace(x)
+		if x == "" {
+			continue
+		}
+		if !slices.Contains(known, x) {
+			return nil, fmt.Errorf("unknown %s %q (known: %s)", what, x, strings.Join(known, ", "))
+		}
+		out = append(out, x)
+	}
+	// Keep the canonical order whatever order was given.
+	slices.SortFunc(out, func(a, b string) int { return slices.Index(known, a) - slices.Index(known, b) })
+	return slices.Compact(out), nil
+}
+
+// repoRoot finds the directory whose go.mod declares the snapex module.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("working directory: %w", err)
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/snapex/snapex\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run the harness inside the snapex repository (no go.mod of github.com/snapex/snapex above the working directory)")
+		}
+		dir = parent
+	}
+}
+
+// findTool looks for a program on PATH, then in <repo>/.cache/bin and
+// GOPATH/bin.
+func findTool(root, name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	dirs := []string{filepath.Join(root, ".cache", "bin")}
+	if gp, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		for _, d := range filepath.SplitList(strings.TrimSpace(string(gp))) {
+			dirs = append(dirs, filepath.Join(d, "bin"))
+		}
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found on PATH or in %s", name, strings.Join(dirs, ", "))
+}
+
+// cell is the measurements of one contender on one dataset.
+type cell struct {
+	Runs    []result `json:"runs"`
+	Skipped string   `json:"skipped,omitempty"` // why the contender did not run, when it did not
+}
+
+func run(args []string) error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	o, err := parseFlags(args, root)
+	if err != nil {
+		return err
+	}
+	if o.render != "" {
+		return renderSaved(o.render, o.explicitOut)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the harness binary: %w", err)
+	}
+	if err := os.MkdirAll(o.work, 0o755); err != nil {
+		return fmt.Errorf("work directory: %w", err)
+	}
+	logf("scale %g, %d runs, work directory %s", o.scale, o.runs, o.work)
+
+	// Tools. A missing tool skips its contenders with the reason in the table.
+	skip := map[string]string{}
+	want := func(c string) bool { return slices.Contains(o.contenders, c) && skip[c] == "" }
+	bsondump, err := findTool(root, "bsondump")
+	if err != nil {
+		skip[cGzip] = err.Error() + " (scripts/install-test-deps.sh builds it)"
+		skip[cPigz] = skip[cGzip]
+	}
+	gzipBin, err := findTool(root, "gzip")
+	if err != nil {
+		skip[cGzip] = err.Error()
+	}
+	pigzBin, err := findTool(root, "pigz")
+	if err != nil && skip[cPigz] == "" {
+		skip[cPigz] = err.Error() + " (apt-get install -y pigz; bench/run.sh does it)"
+	}
+	var versityBin string
+	if want(cSnapexS3) {
+		if versityBin, err = findTool(root, "versitygw"); err != nil {
+			skip[cSnapexS3] = err.Error() + " (scripts/install-test-deps.sh installs it)"
+		}
+	}
+
+	// Datasets (cached) and, for the limit, their Extended JSON.
+	infos := map[string]*datasetInfo{}
+	for _, name := range o.datasets {
+		info, err := ensureDataset(o.work, name, o.scale, logf)
+		if err != nil {
+			return err
+		}
+		infos[name] = info
+		if want(cLimit) && name != dsTwentyGz {
+			if err := ensureEJSON(info, logf); err != nil {
+				return err
+			}
+		}
+	}
+
+	// snapex: build, start versitygw, import each dataset once.
+	var sx *snapexEnv
+	snapIDs := map[string]string{}
+	imports := map[string]time.Duration{}
+	if want(cSnapexLocal) || want(cSnapexS3) {
+		bin := filepath.Join(o.work, "bin", "snapex")
+		logf("building ./cmd/snapex")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/snapex")
+		build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("go build ./cmd/snapex: %w", err)
+		}
+		var vg *versity
+		if want(cSnapexS3) {
+			s3dir := filepath.Join(o.work, "versitygw")
+			if err := os.RemoveAll(s3dir); err != nil {
+				return fmt.Errorf("clear %s: %w", s3dir, err)
+			}
+			if vg, err = startVersity(versityBin, s3dir); err != nil {
+				return err
+			}
+			defer vg.p.stop(5 * time.Second)
+			logf("versitygw serving on %s", vg.endpoint)
+		}
+		if sx, err = newSnapexEnv(bin, filepath.Join(o.work, "snapex"), vg, o.chunkMiB, o.parallelism); err != nil {
+			return err
+		}
+		for _, name := range o.datasets {
+			id, d, err := sx.importDataset(infos[name])
+			if err != nil {
+				return err
+			}
+			snapIDs[name], imports[name] = id, d
+			logf("imported %s as snapshot %s in %s (not part of the export measurement)", name, id, d.Round(time.Millisecond))
+		}
+	}
+
+	// Warm the page cache so that no contender pays for the first read.
+	logf("warming the page cache")
+	warm := []string{}
+	for _, name := range o.datasets {
+		warm = append(warm, infos[name].DumpDir())
+		if want(cLimit) && name != dsTwentyGz {
+			warm = append(warm, infos[name].EJSONDir())
+		}
+	}
+	if sx != nil {
+		warm = append(warm, filepath.Join(sx.dir, "snapshots"))
+	}
+	for _, d := range warm {
+		if err := readAll(d); err != nil {
+			return err
+		}
+	}
+
+	// The measurement: per dataset, rounds of every contender in turn.
+	cells := map[string]map[string]*cell{}
+	outDir := filepath.Join(o.work, "out")
+	started := time.Now()
+	for _, name := range o.datasets {
+		info := infos[name]
+		cells[name] = map[string]*cell{}
+		for _, c := range o.contenders {
+			cl := &cell{Skipped: skip[c]}
+			switch {
+			case name == dsTwentyGz && !strings.HasPrefix(c, "snapex"):
+				cl.Skipped = "-" // by design: the gzip variant is for snapex only
+			}
+			cells[name][c] = cl
+		}
+		for r := 1; r <= o.runs; r++ {
+			for _, c := range o.contenders {
+				cl := cells[name][c]
+				if cl.Skipped != "" {
+					continue
+				}
+				verify := o.verify && r == 1
+				var res result
+				var err error
+				switch c {
+				case cSnapexLocal:
+					res, err = sx.runSnapex("local", snapIDs[name], info, verify)
+				case cSnapexS3:
+					res, err = sx.runSnapex("s3", snapIDs[name], info, verify)
+				case cGzip, cPigz:
+					comp := []string{gzipBin, "-1"}
+					if c == cPigz {
+						comp = []string{pigzBin, "-1", "-p", "2"}
+					}
+					dir := filepath.Join(outDir, "pipeline")
+					res, err = runPipeline(self, bsondump, comp, info, dir)
+					if err == nil {
+						res.OutBytes, err = outputBytes(dir)
+					}
+					if err == nil && verify {
+						err = verifyLines(dir, info.Documents)
+					}
+					if rmErr := os.RemoveAll(dir); err == nil && rmErr != nil {
+						err = fmt.Errorf("clear %s: %w", dir, rmErr)
+					}
+				case cLimit:
+					res, err = runLimit(self, info)
+				}
+				if err != nil {
+					// Keep measuring the others; the table says why this one stopped.
+					logf("%s on %s, run %d FAILED: %v", c, name, r, err)
+					cl.Skipped = fmt.Sprintf("failed in run %d: %s", r, firstLines(err.Error(), 6))
+					cl.Runs = nil
+					continue
+				}
+				cl.Runs = append(cl.Runs, res)
+				logf("%-10s %-14s run %d/%d: %8.2fs  %7.1f MB/s  CPU %7.2fs  peak RSS %6.1f MiB", name, c, r, o.runs,
+					res.Wall.Seconds(), float64(info.BSONBytes)/1e6/res.Wall.Seconds(), res.CPU.Seconds(), float64(res.RSS)/(1<<20))
+			}
+		}
+	}
+	elapsed := time.Since(started)
+
+	rep := &report{
+		Args: args, Facts: machineFacts(root), Scale: o.scale, Runs: o.runs, ChunkMiB: o.chunkMiB, Parallelism: o.parallelism,
+		Datasets: o.datasets, Contenders: o.contenders, Infos: infos, Cells: cells, Imports: imports, Elapsed: elapsed,
+	}
+	return writeReport(rep, o.out)
+}
+
+// writeReport prints the table and writes it to out, with the raw results
+// in out's name with .json instead of .md.
+func writeReport(rep *report, out string) error {
+	md := rep.markdown()
+	fmt.Print(md)
+	if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	raw, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode raw results: %w", err)
+	}
+	rawPath := strings.TrimSuffix(out, ".md") + ".json"
+	if err := os.WriteFile(rawPath, append(raw, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write raw results: %w", err)
+	}
+	logf("results written to %s and %s", out, rawPath)
+	return nil
+}
+
+// renderSaved renders the table again from raw results saved by an
+// earlier run.
+func renderSaved(rawPath, out string) error {
+	b, err := os.ReadFile(rawPath)
+	if err != nil {
+		return fmt.Errorf("read raw results: %w", err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return fmt.Errorf("decode %s: %w", rawPath, err)
+	}
+	if out == "" {
+		out = strings.TrimSuffix(rawPath, ".json") + ".md"
+	}
+	return writeReport(&rep, out)
+}
+
+// firstLines shortens s to its first n lines, on one line.
+func firstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return strings.Join(lines, " ⏎ ")
+}
+
+// readAll reads every file under dir once.
+func readAll(dir string) error {
+	paths, _, err := fileTree(dir)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 1<<20)
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return fmt.Errorf("warm %s: %w", p, err)
+		}
+		_, err = io.CopyBuffer(io.Discard, struct{ io.Reader }{f}, buf)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("warm %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// machineFacts describes where the harness ran.
+func machineFacts(root string) []string {
+	cpu := "unknown"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := "unknown"
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				var kb int64
+				if _, err := fmt.Sscan(rest, &kb); err == nil {
+					mem = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+				}
+			}
+		}
+	}
+	kernel := "unknown"
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = strings.TrimSpace(string(b))
+	}
+	commit := "unknown"
+	if b, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output(); err == nil {
+		commit = strings.TrimSpace(string(b))
+		if st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+			commit += " (with uncommitted changes)"
+		}
+	}
+	load := "unknown"
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			load = strings.Join(f[:3], " ")
+		}
+	}
+	return []string{
+		fmt.Sprintf("date: %s", time.Now().UTC().Format("2006-01-02 15:04 MST")),
+		fmt.Sprintf("load average at the end (1, 5, 15 min): %s — the machine is shared, so wall times vary between runs", load),
+		fmt.Sprintf("nproc: %d", runtime.NumCPU()),
+		fmt.Sprintf("CPU: %s", cpu),
+		fmt.Sprintf("memory: %s; kernel %s", mem, kernel),
+		fmt.Sprintf("Go: %s", runtime.Version()),
+		fmt.Sprintf("snapex commit: %s", commit),
+	}
+}

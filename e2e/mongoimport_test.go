@@ -4,19 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,7 +128,7 @@ func TestMongoimportLoadsExport(t *testing.T) {
 	if len(nss) != 1 || len(nss[0].files) < 2 {
 		t.Fatalf("expected layout: %d namespaces, want one with ≥ 2 data files", len(nss))
 	}
-	proxy := startInsertFlagProxy(t, ferret)
+	proxy := testenv.FerretDBCompat(t, ferret)
 	imported := regexp.MustCompile(`(\d+) document\(s\) imported successfully\. (\d+) document\(s\) failed to import`)
 	for _, f := range nss[0].files {
 		body, err := store.read(ctx, f.key)
@@ -152,7 +147,7 @@ func TestMongoimportLoadsExport(t *testing.T) {
 		if err := os.WriteFile(file, text, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(mongoimport, "--uri", proxy.uri, "--db", "oracle", "--collection", "typed",
+		cmd := exec.Command(mongoimport, "--uri", proxy.URI, "--db", "oracle", "--collection", "typed",
 			"--type", "json", "--file", file, "--stopOnError", "--numInsertionWorkers", "1")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -164,7 +159,7 @@ func TestMongoimportLoadsExport(t *testing.T) {
 		}
 	}
 
-	t.Logf("proxy removed bypassEmptyTsReplacement from %d insert commands", proxy.stripped.Load())
+	t.Logf("the compatibility proxy adapted %d commands", proxy.Rewritten.Load())
 
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -197,120 +192,4 @@ func TestMongoimportLoadsExport(t *testing.T) {
 	if n != len(typed.docs) {
 		t.Fatalf("FerretDB holds %d documents after mongoimport, want %d", n, len(typed.docs))
 	}
-}
-
-// insertFlagProxy sits between mongoimport and FerretDB. FerretDB v1.24
-// reports server version 7.0.42, for which mongo-tools add the insert
-// flag bypassEmptyTsReplacement (MongoDB 8.0 and 7.0.13+), and FerretDB
-// refuses the whole insert ("unknown field"). The proxy removes that one
-// field from insert commands and passes every other byte through, so
-// mongoimport's parsing of the exported Extended JSON — what this oracle
-// is about — is untouched. (The flag only matters for documents with a
-// zero timestamp in a top-level field, which the oracle does not use.)
-type insertFlagProxy struct {
-	uri      string
-	stripped atomic.Int64
-}
-
-func startInsertFlagProxy(t *testing.T, target string) *insertFlagProxy {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatalf("FerretDB URI %q: %v", target, err)
-	}
-	upstream := u.Host
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	u.Host = ln.Addr().String()
-	p := &insertFlagProxy{uri: u.String()}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.serve(c, upstream)
-		}
-	}()
-	return p
-}
-
-func (p *insertFlagProxy) serve(client net.Conn, upstream string) {
-	defer client.Close()
-	server, err := net.Dial("tcp", upstream)
-	if err != nil {
-		return
-	}
-	defer server.Close()
-	go func() {
-		_, _ = io.Copy(client, server)
-		_ = client.Close()
-	}()
-	for {
-		msg, err := readWireMessage(client)
-		if err != nil {
-			return
-		}
-		if out, ok := stripInsertFlag(msg); ok {
-			msg = out
-			p.stripped.Add(1)
-		}
-		if _, err := server.Write(msg); err != nil {
-			return
-		}
-	}
-}
-
-func readWireMessage(r io.Reader) ([]byte, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, err
-	}
-	n := int(binary.LittleEndian.Uint32(hdr[:]))
-	if n < 16 || n > 64<<20 {
-		return nil, errors.New("bad wire message length")
-	}
-	msg := make([]byte, n)
-	copy(msg, hdr[:])
-	_, err := io.ReadFull(r, msg[4:])
-	return msg, err
-}
-
-// stripInsertFlag rewrites an OP_MSG whose body (section kind 0) is an
-// insert command carrying bypassEmptyTsReplacement, without that field.
-func stripInsertFlag(msg []byte) ([]byte, bool) {
-	const opMsg, flagChecksum = 2013, 1
-	if len(msg) < 21 || binary.LittleEndian.Uint32(msg[12:]) != opMsg ||
-		binary.LittleEndian.Uint32(msg[16:])&flagChecksum != 0 || msg[20] != 0 {
-		return nil, false
-	}
-	body := bson.Raw(msg[21:])
-	if len(body) < 5 {
-		return nil, false
-	}
-	body = body[:binary.LittleEndian.Uint32(body)]
-	elems, err := body.Elements()
-	if err != nil || len(elems) == 0 || elems[0].Key() != "insert" {
-		return nil, false
-	}
-	doc := []byte{0, 0, 0, 0}
-	found := false
-	for _, e := range elems {
-		if e.Key() == "bypassEmptyTsReplacement" {
-			found = true
-			continue
-		}
-		doc = append(doc, e...)
-	}
-	if !found {
-		return nil, false
-	}
-	doc = append(doc, 0)
-	binary.LittleEndian.PutUint32(doc, uint32(len(doc)))
-	out := append(append(append([]byte(nil), msg[:21]...), doc...), msg[21+len(body):]...)
-	binary.LittleEndian.PutUint32(out, uint32(len(out)))
-	return out, true
 }

@@ -133,12 +133,12 @@
 //     tested from listCollections entries shaped as MongoDB returns them,
 //     and the snapshot-read path by giving a FerretDB connection the
 //     cluster time a MongoDB member would report.
-//   - mongorestore cannot restore into it: FerretDB reports version 7.0.42,
-//     for which mongorestore sends the insert flag bypassEmptyTsReplacement
-//     ((FailedToParse) insert: unknown field "bypassEmptyTsReplacement"),
-//     and mongorestore adds "ns" to every index specification
-//     ((BadValue) Index option "ns" is unknown), which MongoDB ignores.
-//     The tests record both failures and check everything before them:
-//     mongorestore reads every metadata file, creates every collection
-//     with its options, and reads every index from the metadata.
+//   - mongorestore cannot restore into it directly: FerretDB reports
+//     version 7.0.42, for which mongorestore sends the insert flag
+//     bypassEmptyTsReplacement ((FailedToParse) insert: unknown field
+//     "bypassEmptyTsReplacement"), and mongorestore adds "ns" to every
+//     index specification ((BadValue) Index option "ns" is unknown), which
+//     MongoDB ignores. The tests restore through testenv.FerretDBCompat, a
+//     wire proxy that removes just those two fields, and then compare every
+//     document and index with the source.
 package capture

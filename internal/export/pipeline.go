@@ -116,17 +116,27 @@ func (c *compressor) encode(b *block) error {
 // writeChunk uploads one data file that starts with first and takes
 // documents from r until limit bytes of BSON or the end of the
 // collection. Blocks are encoded and compressed in parallel and written
-// in order; at most depth blocks are in flight, which bounds memory. It
-// reports the documents and BSON bytes the file holds and whether the
+// in order; at most depth blocks are in flight, which bounds memory. A
+// file of a single block (small collections) is sent in one request
+// without a streaming writer, so no upload part buffer is held for it.
+// It reports the documents and BSON bytes the file holds and whether the
 // collection ended.
 func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key string, r *snapshot.DocumentReader, first []byte, limit int64, depth int) (docs, size int64, eof bool, err error) {
-	w, err := dest.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/gzip"})
-	if err != nil {
-		return 0, 0, false, fmt.Errorf("start %s: %w", key, err)
+	var (
+		w        blob.Writer
+		inflight chan *block
+		werr     chan error
+	)
+	// stream opens the streaming upload when a second block is coming.
+	stream := func() error {
+		var err error
+		if w, err = dest.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/gzip"}); err != nil {
+			return fmt.Errorf("start %s: %w", key, err)
+		}
+		inflight, werr = make(chan *block, depth), make(chan error, 1)
+		go func() { werr <- c.drain(w, key, inflight) }()
+		return nil
 	}
-	inflight := make(chan *block, depth)
-	werr := make(chan error, 1)
-	go func() { werr <- c.drain(w, key, inflight) }()
 	submit := func(b *block) bool {
 		inflight <- b
 		select {
@@ -150,6 +160,11 @@ func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key strin
 			break
 		}
 		if len(cur.raw) >= blockBytes {
+			if w == nil {
+				if readErr = stream(); readErr != nil {
+					break
+				}
+			}
 			if !submit(cur) {
 				cur = nil
 				break
@@ -170,6 +185,9 @@ func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key strin
 			break
 		}
 	}
+	if w == nil {
+		return c.writeSingle(ctx, dest, key, cur, readErr, docs, size, eof)
+	}
 	if cur != nil && len(cur.raw) > 0 {
 		submit(cur)
 	}
@@ -186,6 +204,27 @@ func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key strin
 		return 0, 0, false, cause
 	}
 	if err := w.Close(); err != nil {
+		return 0, 0, false, fmt.Errorf("upload %s: %w", key, err)
+	}
+	return docs, size, eof, nil
+}
+
+// writeSingle compresses a file's only block and uploads it in one request.
+func (c *compressor) writeSingle(ctx context.Context, dest blob.Bucket, key string, b *block, readErr error, docs, size int64, eof bool) (int64, int64, bool, error) {
+	defer c.put(b)
+	if readErr != nil {
+		return 0, 0, false, readErr
+	}
+	select {
+	case c.tasks <- b:
+	case <-ctx.Done():
+		return 0, 0, false, context.Cause(ctx)
+	}
+	<-b.done
+	if b.err != nil {
+		return 0, 0, false, fmt.Errorf("%s: %w", key, b.err)
+	}
+	if err := dest.WriteAll(ctx, key, b.out.Bytes(), &blob.WriterOptions{ContentType: "application/gzip"}); err != nil {
 		return 0, 0, false, fmt.Errorf("upload %s: %w", key, err)
 	}
 	return docs, size, eof, nil

@@ -96,6 +96,8 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		{"bad provider", "provider: GCP", "provider: IBM", 15, "AWS, AZURE or GCP"},
 		{"two backends", "local: {directory: buckets}", "local: {directory: buckets}, gcp: {}", 15, "exactly one"},
 		{"unknown field", "name: Org\n", "name: Org\n    colour: blue\n", 5, "colour"},
+		{"tuning out of range", "database: snapex.db\n", "database: snapex.db\nexports: {chunkMiB: 99999}\n", 2, "between 1 and 4096"},
+		{"rate limit out of range", "database: snapex.db\n", "database: snapex.db\nrateLimit: {requestsPerMinute: -5}\n", 2, "requestsPerMinute"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -323,31 +323,29 @@ func (v *validator) snapshotStorage(s *SnapshotStorage, dataDir string) {
 	}
 }
 
-func (v *validator) exports(e *ExportSettings) {
-	check := func(name string, val, lo, hi int) {
-		if val != 0 && (val < lo || val > hi) {
-			v.add("exports."+name, "must be between %d and %d, got %d", lo, hi, val)
-		}
+// optionalRange checks a tuning value that is either 0 (the default) or
+// within lo..hi.
+func (v *validator) optionalRange(path string, val, lo, hi int) {
+	if val != 0 && (val < lo || val > hi) {
+		v.add(path, "must be between %d and %d, got %d", lo, hi, val)
 	}
-	check("chunkMiB", e.ChunkMiB, 1, 4096)
-	check("parallelism", e.Parallelism, 1, 64)
-	check("gzipLevel", e.GzipLevel, 1, 9)
-	check("concurrency", e.Concurrency, 1, 64)
-	check("leaseSeconds", e.LeaseSeconds, 3, 3600)
-	check("partMiB", e.PartMiB, 1, 4000)
-	check("requestTimeoutSeconds", e.RequestTimeoutSeconds, 1, 3600)
+}
+
+func (v *validator) exports(e *ExportSettings) {
+	v.optionalRange("exports.chunkMiB", e.ChunkMiB, 1, 4096)
+	v.optionalRange("exports.parallelism", e.Parallelism, 1, 64)
+	v.optionalRange("exports.gzipLevel", e.GzipLevel, 1, 9)
+	v.optionalRange("exports.concurrency", e.Concurrency, 1, 64)
+	v.optionalRange("exports.leaseSeconds", e.LeaseSeconds, 3, 3600)
+	v.optionalRange("exports.partMiB", e.PartMiB, 1, 4000)
+	v.optionalRange("exports.requestTimeoutSeconds", e.RequestTimeoutSeconds, 1, 3600)
 }
 
 func (v *validator) snapshots(s *SnapshotSettings) {
-	check := func(name string, val, lo, hi int) {
-		if val != 0 && (val < lo || val > hi) {
-			v.add("snapshots."+name, "must be between %d and %d, got %d", lo, hi, val)
-		}
-	}
-	check("parallelism", s.Parallelism, 1, 64)
-	check("connectTimeoutSeconds", s.ConnectTimeoutSeconds, 1, 3600)
-	check("serverSelectionTimeoutSeconds", s.ServerSelectionTimeoutSeconds, 1, 3600)
-	check("operationTimeoutSeconds", s.OperationTimeoutSeconds, 1, 86400)
-	check("gzipLevel", s.GzipLevel, 1, 9)
-	check("expiryCheckSeconds", s.ExpiryCheckSeconds, 1, 86400)
+	v.optionalRange("snapshots.parallelism", s.Parallelism, 1, 64)
+	v.optionalRange("snapshots.connectTimeoutSeconds", s.ConnectTimeoutSeconds, 1, 3600)
+	v.optionalRange("snapshots.serverSelectionTimeoutSeconds", s.ServerSelectionTimeoutSeconds, 1, 3600)
+	v.optionalRange("snapshots.operationTimeoutSeconds", s.OperationTimeoutSeconds, 1, 86400)
+	v.optionalRange("snapshots.gzipLevel", s.GzipLevel, 1, 9)
+	v.optionalRange("snapshots.expiryCheckSeconds", s.ExpiryCheckSeconds, 1, 86400)
 }

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -83,14 +82,14 @@ func Open(ctx context.Context, st *store.Store, opts Options) (*Queue, error) {
 		cfg.Queues = map[string]river.QueueConfig{QueueName: {MaxWorkers: opts.Concurrency}}
 	}
 	if pool := st.Pool(); pool != nil {
-		return build(ctx, riverpgxv5.New(pool), cfg, func(tx store.Tx) pgx.Tx { return tx.PGX })
+		return build(ctx, riverpgxv5.New(pool), cfg, func(tx store.Tx) any { return tx.PGX })
 	}
 	return build(ctx, riversqlite.New(st.DB()), cfg, func(tx store.Tx) any { return tx.SQL })
 }
 
 // build wires a River client over one driver; txOf picks the driver's
-// transaction type out of a store transaction.
-func build[TTx any, T any](ctx context.Context, driver riverdriver.Driver[TTx], cfg *river.Config, txOf func(store.Tx) T) (*Queue, error) {
+// transaction out of a store transaction.
+func build[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg *river.Config, txOf func(store.Tx) any) (*Queue, error) {
 	m, err := rivermigrate.New(driver, nil)
 	if err != nil {
 		return nil, fmt.Errorf("river migrations: %w", err)
@@ -104,7 +103,7 @@ func build[TTx any, T any](ctx context.Context, driver riverdriver.Driver[TTx], 
 	}
 	q := &Queue{
 		insertTx: func(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
-			t, ok := any(txOf(tx)).(TTx)
+			t, ok := txOf(tx).(TTx)
 			if !ok {
 				return errors.New("queue: transaction of the wrong engine")
 			}

@@ -800,3 +800,27 @@ func (s *suite) permissionDenied(t *testing.T) {
 		mustKind(t, "List", err, blob.KindPermissionDenied)
 	}
 }
+
+// WriteThroughFaults writes a streamed object of size bytes and a small
+// object through faulty (a bucket behind a FaultProxy), then reads the
+// large one back through direct (the same bucket without the proxy): the
+// drivers' retries must deliver it intact. The caller asserts how many
+// faults its proxy injected.
+func WriteThroughFaults(t *testing.T, faulty, direct blob.Bucket, size int) {
+	t.Helper()
+	data := Data(1, size)
+	w, err := faulty.NewWriter(ctx(t), "retried/big", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := faulty.WriteAll(ctx(t), "retried/small", []byte("small"), nil); err != nil {
+		t.Fatalf("WriteAll: %v", err)
+	}
+	mustRead(t, direct, "retried/big", data)
+}

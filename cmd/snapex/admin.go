@@ -63,18 +63,13 @@ func importSnapshot(ctx context.Context, cfg *config.Config, cluster atlas.Clust
 	}
 	now := time.Now().UTC()
 	id := atlas.NewObjectID(now)
-	opts := snapshot.ImportOptions{SnapshotID: id, ClusterName: cluster.Name, CreatedAt: now, MongodVersion: cluster.MongoDBVersion}
+	opts := snapshot.ImportOptions{SnapshotID: id, ClusterName: cluster.Name, CreatedAt: now, MongodVersion: cluster.MongoDBVersion,
+		ReplicaSetName: rsName, DefaultReplicaSetName: cluster.ReplicaSets[0].Name}
 	switch {
 	case cfg.Snapshots.Uncompressed:
 		opts.WriterOptions = append(opts.WriterOptions, snapshot.WithGzipLevel(0))
 	case cfg.Snapshots.GzipLevel != 0:
 		opts.WriterOptions = append(opts.WriterOptions, snapshot.WithGzipLevel(cfg.Snapshots.GzipLevel))
-	}
-	if isFlatDump(dir) {
-		opts.ReplicaSetName = rsName
-		if opts.ReplicaSetName == "" {
-			opts.ReplicaSetName = cluster.ReplicaSets[0].Name
-		}
 	}
 	if cluster.Type == atlas.ShardedCluster {
 		opts.Type = snapshot.ClusterShardedCluster
@@ -109,28 +104,6 @@ func importSnapshot(ctx context.Context, cfg *config.Config, cluster atlas.Clust
 		return nil, err
 	}
 	return sn, nil
-}
-
-// isFlatDump reports whether dir holds database directories directly
-// (mongodump's usual output) rather than one directory per replica set:
-// a flat dump has .bson or .metadata.json files one level down.
-func isFlatDump(dir string) bool {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return true
-	}
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		files, _ := os.ReadDir(dir + "/" + e.Name())
-		for _, f := range files {
-			if !f.IsDir() {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // runExport handles "snapex export cancel JOB_ID".

@@ -1,7 +1,6 @@
 package atlas
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 )
@@ -16,19 +15,6 @@ type Error struct {
 
 // Error implements error.
 func (e *Error) Error() string { return fmt.Sprintf("%s (%d): %s", e.Code, e.Status, e.Detail) }
-
-// AsError extracts an *Error from err's chain.
-func AsError(err error) (*Error, bool) {
-	var ae *Error
-	ok := errors.As(err, &ae)
-	return ae, ok
-}
-
-// IsCode reports whether err carries the given Atlas error code.
-func IsCode(err error, code string) bool {
-	ae, ok := AsError(err)
-	return ok && ae.Code == code
-}
 
 // NewError builds an *Error with a formatted detail; params are recorded as
 // the ApiError "parameters".

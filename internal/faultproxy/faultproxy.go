@@ -549,18 +549,6 @@ func All(ms ...Match) Match {
 	}
 }
 
-// Any matches requests some m matches.
-func Any(ms ...Match) Match {
-	return func(r *http.Request) bool {
-		for _, m := range ms {
-			if m(r) {
-				return true
-			}
-		}
-		return false
-	}
-}
-
 // Not matches requests m does not match.
 func Not(m Match) Match { return func(r *http.Request) bool { return !m(r) } }
 

@@ -64,15 +64,3 @@ func (s *Service) DeleteSnapshot(ctx context.Context, groupID, cluster string, k
 	}
 	return nil
 }
-
-// CancelExport asks an export job to stop; see store.RequestExportCancel.
-func (s *Service) CancelExport(ctx context.Context, id string) (*atlas.ExportJob, error) {
-	j, err := s.Store.RequestExportCancel(ctx, id, s.now())
-	if isNotFound(err) {
-		return nil, atlas.ErrExportJobNotFound(id)
-	}
-	if err != nil {
-		return nil, internal("cancel export", err)
-	}
-	return j, nil
-}

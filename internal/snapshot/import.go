@@ -24,6 +24,10 @@ type ImportOptions struct {
 	// directories at the top) belongs to; required for that layout and
 	// refused for the per-replica-set layout, whose directory names are used.
 	ReplicaSetName string
+	// DefaultReplicaSetName names a single-replica-set dump when
+	// ReplicaSetName is empty; unlike ReplicaSetName it is ignored for the
+	// per-replica-set layout, so a caller need not know the layout.
+	DefaultReplicaSetName string
 	// CreatedAt is the snapshot time (the dump time); now when zero.
 	CreatedAt time.Time
 	// Type overrides the cluster type, which is otherwise replicaSet for
@@ -254,6 +258,9 @@ func (in *importer) plan(opts ImportOptions) ([]plannedRS, error) {
 		}
 		return out, nil
 	default:
+		if opts.ReplicaSetName == "" {
+			opts.ReplicaSetName = opts.DefaultReplicaSetName
+		}
 		if opts.ReplicaSetName == "" {
 			return nil, errors.New("ImportOptions.ReplicaSetName is required for a dump with database directories at the top")
 		}

@@ -211,7 +211,8 @@ func TestImportPerReplicaSetDump(t *testing.T) {
 	writeDump(t, src, mongodumpFiles(t, "shard1/"), false)
 	writeDump(t, src, []dumpFile{{"shard1/oplog.bson", concatDocs(t, "o", 1)}}, false)
 	st, _ := newDirStorage(t)
-	m, err := Import(context.Background(), src, st, ImportOptions{SnapshotID: "imp2", ClusterName: "sh"})
+	// DefaultReplicaSetName is ignored: the directories name the replica sets.
+	m, err := Import(context.Background(), src, st, ImportOptions{SnapshotID: "imp2", ClusterName: "sh", DefaultReplicaSetName: "rs0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,11 +228,12 @@ func TestImportGzipContentWithoutSuffix(t *testing.T) {
 	writeFile(t, filepath.Join(src, "app", "c.bson"), gzipBytes(t, concatDocs(t, "c", 40)))
 	writeFile(t, filepath.Join(src, "app", "c.metadata.json"), gzipBytes(t, metaJSON("c", "collection", "")))
 	st, _ := newDirStorage(t)
-	m, err := Import(context.Background(), src, st, ImportOptions{SnapshotID: "imp3", ReplicaSetName: "rs0"})
+	// A flat dump takes DefaultReplicaSetName when no ReplicaSetName is given.
+	m, err := Import(context.Background(), src, st, ImportOptions{SnapshotID: "imp3", DefaultReplicaSetName: "rs0"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, ok := m.ReplicaSets[0].Collection("app", "c"); !ok || c.DocumentCount != 40 {
+	if c, ok := m.ReplicaSets[0].Collection("app", "c"); !ok || c.DocumentCount != 40 || m.ReplicaSets[0].Name != "rs0" {
 		t.Fatalf("manifest %+v", m.ReplicaSets)
 	}
 }

@@ -123,9 +123,6 @@ func NewWriter(ctx context.Context, st Storage, base Manifest, opts ...WriterOpt
 	}, nil
 }
 
-// ID returns the snapshot id.
-func (w *Writer) ID() string { return w.m.ID }
-
 // SetConsistency records the consistency guarantee obtained (it is often
 // known only at the end, e.g. the oplog end). It must be called before Finish.
 func (w *Writer) SetConsistency(c Consistency) {

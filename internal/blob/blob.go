@@ -57,9 +57,23 @@ type Bucket interface {
 	// Delete removes key. Deleting a key that does not exist succeeds.
 	Delete(ctx context.Context, key string) error
 
+	// Sync makes every object whose Close or WriteAll has returned
+	// durable, for stores that acknowledge writes before they are (the
+	// local driver opened with DeferSync). Cloud stores acknowledge only
+	// durable writes, so it does nothing for them. A caller that records
+	// progress about written objects calls Sync before recording it.
+	Sync(ctx context.Context) error
+
 	// Close releases the bucket's resources. Writers and readers still
 	// open must not be used afterwards.
 	Close() error
+}
+
+// Syncer is implemented by drivers whose acknowledged writes may not yet
+// be durable; Bucket.Sync calls it.
+type Syncer interface {
+	// Sync makes every acknowledged write durable.
+	Sync(ctx context.Context) error
 }
 
 // Writer streams one object. It is not safe for concurrent use.

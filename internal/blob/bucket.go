@@ -180,6 +180,16 @@ func (b *bucket) Delete(ctx context.Context, key string) error {
 	return b.wrap("delete", key, err)
 }
 
+func (b *bucket) Sync(ctx context.Context) error {
+	if b.closed.Load() {
+		return b.wrap("sync", "", errBucketClosed)
+	}
+	if s, ok := b.d.(Syncer); ok {
+		return b.wrap("sync", "", s.Sync(ctx))
+	}
+	return nil
+}
+
 func (b *bucket) Close() error {
 	if b.closed.Swap(true) {
 		return nil

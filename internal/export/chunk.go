@@ -32,14 +32,14 @@ func (e *Engine) gzipLevel() int {
 }
 
 // exportUnit streams one collection of one replica set into data files,
-// resuming after the chunks p records, and records progress after each
-// chunk. Memory stays bounded: the blocks in flight and the upload's part
+// resuming after the chunks p records, and queues progress after each
+// chunk into log. Memory stays bounded: the blocks in flight and the upload's part
 // buffers.
-func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Bucket, snap *snapshot.Snapshot, job *atlas.ExportJob, u *unit, p store.Progress) (store.Progress, error) {
+func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Bucket, log *progressLog, snap *snapshot.Snapshot, job *atlas.ExportJob, u *unit, p store.Progress) (store.Progress, error) {
 	p.ProgressKey = u.key
 	if u.coll.DataFile == "" || u.coll.DocumentCount == 0 {
 		p.Done = true
-		return p, e.saveProgress(ctx, job.ID, p)
+		return p, log.add(ctx, p)
 	}
 	r, err := snap.OpenCollection(ctx, u.key.ReplicaSet, u.key.DB, u.key.Coll)
 	if err != nil {
@@ -72,18 +72,11 @@ func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Buc
 			p.BytesDone += bytes
 		}
 		p.Done = eof
-		if err := e.saveProgress(ctx, job.ID, p); err != nil {
+		if err := log.add(ctx, p); err != nil {
 			return p, err
-		}
-		if e.AfterChunk != nil {
-			e.AfterChunk(job.ID, p)
 		}
 		if eof {
 			return p, nil
 		}
 	}
-}
-
-func (e *Engine) saveProgress(ctx context.Context, jobID string, p store.Progress) error {
-	return e.Store.SaveExportProgress(ctx, jobID, e.Owner, p)
 }

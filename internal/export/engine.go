@@ -46,8 +46,9 @@ type Engine struct {
 	GzipLevel int
 	Log       *slog.Logger
 	Now       func() time.Time
-	// AfterChunk, when set, observes every data file once its upload and
-	// progress are recorded (metrics; tests use it to pace a job).
+	// AfterChunk, when set, observes every data file once it is durable
+	// and its progress recorded, which happens in batches (metrics; tests
+	// use it to pace a job).
 	AfterChunk func(jobID string, p store.Progress)
 }
 

@@ -125,6 +125,7 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	if err := t.publish(ctx, true); err != nil {
 		return err
 	}
+	log := newProgressLog(e, dest, job.ID)
 	comp := newCompressor(e.gzipLevel(), 0)
 	defer comp.close()
 	// Large collections share the CPU through the compressor, so few run
@@ -151,7 +152,7 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 		start := progress[u.key]
 		g.Go(func() error {
 			defer func() { <-sem }()
-			p, err := e.exportUnit(gctx, comp, dest, snap, job, u, start)
+			p, err := e.exportUnit(gctx, comp, dest, log, snap, job, u, start)
 			if err != nil {
 				return err
 			}
@@ -164,12 +165,20 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 		}
 		return err
 	}
+	if err := log.flush(ctx); err != nil {
+		return err
+	}
 	if err := t.publish(ctx, false); err != nil {
 		return err
 	}
 	files, err := e.writeMetadata(ctx, dest, snap, job.Prefix, nss)
 	if err != nil {
 		return err
+	}
+	// .complete promises everything before it: make the metadata durable
+	// first, and .complete itself before the job reads Successful.
+	if err := dest.Sync(ctx); err != nil {
+		return fmt.Errorf("make metadata.json files durable: %w", err)
 	}
 	for _, p := range t.snapshotProgress() {
 		files += p.NextChunk
@@ -180,6 +189,9 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	}
 	if err := dest.WriteAll(ctx, completeKey(job.Prefix), complete, &blob.WriterOptions{ContentType: "application/json"}); err != nil {
 		return fmt.Errorf("write %s: %w", completeKey(job.Prefix), err)
+	}
+	if err := dest.Sync(ctx); err != nil {
+		return fmt.Errorf("make %s durable: %w", completeKey(job.Prefix), err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ProgressKey names one unit of export work: a collection on a replica set.
@@ -43,9 +44,15 @@ func (s *Store) ExportProgress(ctx context.Context, jobID string) (map[ProgressK
 	return out, rows.Err()
 }
 
-// SaveExportProgress records a unit's progress, fenced by the job's lease
-// so a worker that lost its lease cannot overwrite its successor's record.
-func (s *Store) SaveExportProgress(ctx context.Context, jobID, owner string, p Progress) error {
+// SaveExportProgress records the progress of one or more units in one
+// transaction, fenced by the job's lease so a worker that lost its lease
+// cannot overwrite its successor's record. Recording many units at once
+// is what keeps a job of thousands of small collections from spending a
+// transaction on each.
+func (s *Store) SaveExportProgress(ctx context.Context, jobID, owner string, ps ...Progress) error {
+	if len(ps) == 0 {
+		return nil
+	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var holder string
 		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT lease_owner FROM export_jobs WHERE id = ?`+s.d.forUpdate), jobID).Scan(&holder)
@@ -58,21 +65,48 @@ func (s *Store) SaveExportProgress(ctx context.Context, jobID, owner string, p P
 		if holder != owner {
 			return ErrLeaseLost
 		}
-		res, err := s.exec(ctx, tx, `UPDATE export_progress SET next_chunk = ?, docs_done = ?, bytes_done = ?, done = ?
-			WHERE job_id = ? AND replica_set = ? AND db = ? AND coll = ?`,
-			p.NextChunk, p.DocsDone, p.BytesDone, p.Done, jobID, p.ReplicaSet, p.DB, p.Coll)
-		if err != nil {
-			return err
+		for rest := ps; len(rest) > 0; {
+			n := min(len(rest), progressRowsPerStatement)
+			if err := s.upsertProgress(ctx, tx, jobID, rest[:n]); err != nil {
+				return err
+			}
+			rest = rest[n:]
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
-		}
-		_, err = s.exec(ctx, tx, `INSERT INTO export_progress (job_id, replica_set, db, coll, next_chunk, docs_done, bytes_done, done) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			jobID, p.ReplicaSet, p.DB, p.Coll, p.NextChunk, p.DocsDone, p.BytesDone, p.Done)
-		return err
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("save export progress of %s %s.%s on %s: %w", jobID, p.DB, p.Coll, p.ReplicaSet, err)
+		p := ps[0]
+		return fmt.Errorf("save export progress of %s (%d units, first %s.%s on %s): %w", jobID, len(ps), p.DB, p.Coll, p.ReplicaSet, err)
 	}
 	return nil
+}
+
+// progressRowsPerStatement keeps one statement's parameters (8 per row)
+// well under SQLite's and PostgreSQL's limits.
+const progressRowsPerStatement = 500
+
+// upsertProgress writes rows in one statement. A key given twice keeps
+// its last value, as if saved one after the other.
+func (s *Store) upsertProgress(ctx context.Context, tx *sql.Tx, jobID string, ps []Progress) error {
+	last := make(map[ProgressKey]int, len(ps))
+	for i, p := range ps {
+		last[p.ProgressKey] = i
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO export_progress (job_id, replica_set, db, coll, next_chunk, docs_done, bytes_done, done) VALUES `)
+	args := make([]any, 0, 8*len(last))
+	for i, p := range ps {
+		if last[p.ProgressKey] != i {
+			continue
+		}
+		if len(args) > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?)`)
+		args = append(args, jobID, p.ReplicaSet, p.DB, p.Coll, p.NextChunk, p.DocsDone, p.BytesDone, p.Done)
+	}
+	q.WriteString(` ON CONFLICT (job_id, replica_set, db, coll) DO UPDATE SET next_chunk = excluded.next_chunk,
+		docs_done = excluded.docs_done, bytes_done = excluded.bytes_done, done = excluded.done`)
+	_, err := s.exec(ctx, tx, q.String(), args...)
+	return err
 }

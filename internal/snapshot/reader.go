@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -177,14 +178,15 @@ func readMetadataObject(ctx context.Context, st Storage, key string) (*Metadata,
 // readMaybeGzip reads all of r, decompressing it if it starts with the gzip
 // magic bytes, and refuses more than limit bytes of output.
 func readMaybeGzip(r io.Reader, name string, limit int64) ([]byte, error) {
-	br := bufio.NewReader(r)
+	br := getBufReader(r)
+	defer putBufReader(br)
 	var src io.Reader = br
 	if isGzip(br) {
-		gz, err := gzip.NewReader(br)
+		gz, err := getGzipReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w: %w", name, ErrCorrupt, err)
 		}
-		defer gz.Close()
+		defer putGzipReader(gz)
 		src = gz
 	}
 	data, err := io.ReadAll(io.LimitReader(src, limit+1))
@@ -210,7 +212,8 @@ func isGzip(br *bufio.Reader) bool {
 type DocumentReader struct {
 	name    string
 	src     *sourceReader
-	r       *bufio.Reader
+	r       *bufio.Reader // documents are parsed from here
+	zr      *bufio.Reader // compressed bytes, when gzipped
 	gz      *gzip.Reader
 	closer  io.Closer
 	ctx     context.Context
@@ -237,19 +240,64 @@ func newStreamDocumentReader(r io.Reader, closer io.Closer, gzipped bool, name s
 	src := &sourceReader{r: r}
 	d := &DocumentReader{name: name, src: src, closer: closer, wantCount: -1, wantBytes: -1}
 	if !gzipped {
-		d.r = bufio.NewReaderSize(src, 64<<10)
+		d.r = getBufReader(src)
 		return d, nil
 	}
-	gz, err := gzip.NewReader(bufio.NewReaderSize(src, 64<<10))
+	d.zr = getBufReader(src)
+	gz, err := getGzipReader(d.zr)
 	if err != nil {
+		putBufReader(d.zr)
 		if src.err != nil {
 			return nil, &FileError{File: name, Err: err}
 		}
 		return nil, &FileError{File: name, Err: fmt.Errorf("%w: gzip header: %w", ErrCorrupt, err)}
 	}
 	d.gz = gz
-	d.r = bufio.NewReaderSize(gz, 64<<10)
+	d.r = getBufReader(gz)
 	return d, nil
+}
+
+// Readers and decompressors are pooled: an export of thousands of small
+// collections opens one reader per collection, and a fresh 64 KiB buffer
+// and decompressor each time cost more than reading the documents.
+var (
+	bufReaders  sync.Pool // *bufio.Reader of readBufferSize
+	gzipReaders sync.Pool // *gzip.Reader
+)
+
+// readBufferSize is the buffer between a snapshot object and the parser.
+const readBufferSize = 64 << 10
+
+func getBufReader(r io.Reader) *bufio.Reader {
+	if br, ok := bufReaders.Get().(*bufio.Reader); ok {
+		br.Reset(r)
+		return br
+	}
+	return bufio.NewReaderSize(r, readBufferSize)
+}
+
+func putBufReader(br *bufio.Reader) {
+	if br != nil {
+		br.Reset(nil)
+		bufReaders.Put(br)
+	}
+}
+
+func getGzipReader(r io.Reader) (*gzip.Reader, error) {
+	if gz, ok := gzipReaders.Get().(*gzip.Reader); ok {
+		if err := gz.Reset(r); err != nil {
+			gzipReaders.Put(gz)
+			return nil, err
+		}
+		return gz, nil
+	}
+	return gzip.NewReader(r)
+}
+
+func putGzipReader(gz *gzip.Reader) {
+	if gz != nil {
+		gzipReaders.Put(gz)
+	}
 }
 
 // sourceReader remembers errors of the underlying reader, so I/O failures
@@ -385,6 +433,9 @@ func (d *DocumentReader) Count() int64 { return d.n }
 // Close releases the reader and closes the underlying object, if the
 // reader owns one.
 func (d *DocumentReader) Close() error {
+	if d.r == nil {
+		return nil // closed before
+	}
 	var err error
 	if d.gz != nil {
 		_ = d.gz.Close() // only repeats decode errors Next already reported
@@ -392,6 +443,10 @@ func (d *DocumentReader) Close() error {
 	if d.closer != nil {
 		err = d.closer.Close()
 	}
+	putBufReader(d.r)
+	putBufReader(d.zr)
+	putGzipReader(d.gz)
+	d.r, d.zr, d.gz = nil, nil, nil
 	d.lastErr = fmt.Errorf("%s: reader closed", d.name)
 	if err != nil {
 		return fmt.Errorf("%s: close: %w", d.name, err)

@@ -183,16 +183,17 @@ func TestTamperedManifest(t *testing.T) {
 		"data file in other directory": func(s string) string {
 			return strings.Replace(s, `"dataFile": "rs0/app/c.bson.gz"`, `"dataFile": "rs0/other/c.bson.gz"`, 1)
 		},
-		"wrong rs dir":    func(s string) string { return strings.Replace(s, `"dir": "rs0"`, `"dir": ".."`, 1) },
-		"bad db":          func(s string) string { return strings.Replace(s, `"db": "app"`, `"db": "../x"`, 1) },
-		"future version":  func(s string) string { return strings.Replace(s, `"formatVersion": 1`, `"formatVersion": 99`, 1) },
-		"other id":        func(s string) string { return strings.Replace(s, `"id": "s1"`, `"id": "s2"`, 1) },
-		"not json":        func(s string) string { return s[:len(s)/2] },
-		"unknown cluster": func(s string) string { return strings.Replace(s, `"type": "replicaSet"`, `"type": "standalone"`, 1) },
+		"wrong rs dir":     func(s string) string { return strings.Replace(s, `"dir": "rs0"`, `"dir": ".."`, 1) },
+		"bad db":           func(s string) string { return strings.Replace(s, `"db": "app"`, `"db": "../x"`, 1) },
+		"future version":   func(s string) string { return strings.Replace(s, `"formatVersion": 1`, `"formatVersion": 99`, 1) },
+		"other id":         func(s string) string { return strings.Replace(s, `"id": "s1"`, `"id": "s2"`, 1) },
+		"not json":         func(s string) string { return s[:len(s)/2] },
+		"unknown cluster":  func(s string) string { return strings.Replace(s, `"type": "replicaSet"`, `"type": "standalone"`, 1) },
+		"collection twice": func(s string) string { return strings.Replace(s, `"name": "d"`, `"name": "c"`, 1) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			st, dir := newDirStorage(t)
-			writeSnapshot(t, st, "s1", map[string]int{"c": 3})
+			writeSnapshot(t, st, "s1", map[string]int{"c": 3, "d": 2})
 			path := filepath.Join(dir, "s1", "manifest.json")
 			data, _ := os.ReadFile(path)
 			edited := edit(string(data))

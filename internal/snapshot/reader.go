@@ -54,7 +54,11 @@ type Snapshot struct {
 	// their Collections to enumerate the snapshot's content.
 	Manifest *Manifest
 	st       Storage
+	colls    map[collRef]*Collection // every collection, for lookups in O(1)
 }
+
+// collRef names a collection of a replica set.
+type collRef struct{ rs, db, name string }
 
 // Open reads and validates the manifest of snapshot id. A snapshot without
 // a manifest gives ErrIncomplete if any of its objects exist, otherwise an
@@ -93,7 +97,19 @@ func Open(ctx context.Context, st Storage, id string) (*Snapshot, error) {
 	if m.ID != id {
 		return nil, fmt.Errorf("open snapshot %s: %s names snapshot %q: %w", id, key, m.ID, ErrCorrupt)
 	}
-	return &Snapshot{Manifest: &m, st: st}, nil
+	snap := &Snapshot{Manifest: &m, st: st, colls: map[collRef]*Collection{}}
+	for ri := range m.ReplicaSets {
+		rs := &m.ReplicaSets[ri]
+		for ci := range rs.Collections {
+			c := &rs.Collections[ci]
+			ref := collRef{rs.Name, c.DB, c.Name}
+			if snap.colls[ref] != nil {
+				return nil, fmt.Errorf("open snapshot %s: %s lists %s.%s of replica set %q twice: %w", id, key, c.DB, c.Name, rs.Name, ErrCorrupt)
+			}
+			snap.colls[ref] = c
+		}
+	}
+	return snap, nil
 }
 
 // Key returns the storage key of a file named relative to the snapshot root
@@ -101,15 +117,13 @@ func Open(ctx context.Context, st Storage, id string) (*Snapshot, error) {
 func (s *Snapshot) Key(rel string) string { return s.Manifest.ID + "/" + rel }
 
 func (s *Snapshot) lookup(rs, db, name string) (*Collection, error) {
-	r, ok := s.Manifest.ReplicaSet(rs)
-	if !ok {
+	if c := s.colls[collRef{rs, db, name}]; c != nil {
+		return c, nil
+	}
+	if _, ok := s.Manifest.ReplicaSet(rs); !ok {
 		return nil, fmt.Errorf("snapshot %s: no replica set %q: %w", s.Manifest.ID, rs, fs.ErrNotExist)
 	}
-	c, ok := r.Collection(db, name)
-	if !ok {
-		return nil, fmt.Errorf("snapshot %s: replica set %q has no collection %s.%s: %w", s.Manifest.ID, rs, db, name, fs.ErrNotExist)
-	}
-	return c, nil
+	return nil, fmt.Errorf("snapshot %s: replica set %q has no collection %s.%s: %w", s.Manifest.ID, rs, db, name, fs.ErrNotExist)
 }
 
 // OpenCollection returns a streaming reader of the raw BSON documents of

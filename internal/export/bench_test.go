@@ -22,16 +22,16 @@ import (
 // BSON in, documents/s and the process's peak RSS during the export.
 // SNAPEX_BENCH_MIB sets the snapshot size (default 64; the issue's figure
 // uses 1024): SNAPEX_BENCH_MIB=1024 go test -run '^$' -bench ExportToS3 -benchtime 1x ./internal/export
-func BenchmarkExportToS3(b *testing.B) { benchmarkExport(b, true) }
+func BenchmarkExportToS3(b *testing.B) { benchmarkExport(b, twentyCollections(benchMiB()), true) }
 
 // BenchmarkExportToLocal is BenchmarkExportToS3 into the local-directory
 // driver: the encoder, compressor and pipeline without network costs.
-func BenchmarkExportToLocal(b *testing.B) { benchmarkExport(b, false) }
+func BenchmarkExportToLocal(b *testing.B) { benchmarkExport(b, twentyCollections(benchMiB()), false) }
 
 // BenchmarkExportToLocalUncompressed reads a snapshot stored as plain
 // .bson (snapshots.uncompressed), so no decompression is paid.
 func BenchmarkExportToLocalUncompressed(b *testing.B) {
-	benchmarkRun(b, benchMiB(), "", nil, snapshot.WithGzipLevel(0))
+	benchmarkRun(b, twentyCollections(benchMiB()), "", nil, snapshot.WithGzipLevel(0))
 }
 
 func benchMiB() int {
@@ -41,10 +41,28 @@ func benchMiB() int {
 	return 64
 }
 
-func benchmarkExport(b *testing.B, toS3 bool) {
-	mib := benchMiB()
+// twentyCollections spreads mib MiB of ~1 KiB documents over 20
+// collections.
+func twentyCollections(mib int) map[string]int {
+	colls := map[string]int{}
+	for i := 0; i < 20; i++ {
+		colls[fmt.Sprintf("bench.c%02d", i)] = mib * 1024 / 20
+	}
+	return colls
+}
+
+// tinyCollections is n collections of 5 small documents.
+func tinyCollections(n int) map[string]int {
+	colls := map[string]int{}
+	for i := 0; i < n; i++ {
+		colls[fmt.Sprintf("tiny.c%04d", i)] = 5
+	}
+	return colls
+}
+
+func benchmarkExport(b *testing.B, colls map[string]int, toS3 bool) {
 	if !toS3 {
-		benchmarkRun(b, mib, "", nil)
+		benchmarkRun(b, colls, "", nil)
 		return
 	}
 	s3 := testenv.VersityGW(b)
@@ -54,18 +72,14 @@ func benchmarkExport(b *testing.B, toS3 bool) {
 	roles := `          - id: ` + s3Role + `
             provider: AWS
             aws: {accessKeyId: env:BENCH_AK, secretAccessKey: env:BENCH_SK, region: us-east-1, endpoint: ` + s3.Endpoint + `, usePathStyle: true}`
-	benchmarkRun(b, mib, roles, func(f *fixture) *atlas.ExportBucket {
+	benchmarkRun(b, colls, roles, func(f *fixture) *atlas.ExportBucket {
 		return &atlas.ExportBucket{ID: atlas.NewObjectID(time.Now()), GroupID: groupID, BucketName: "bench", CloudProvider: atlas.AWS, RoleID: s3Role, CreatedAt: time.Now()}
 	})
 }
 
-// benchmarkRun exports a generated snapshot of mib MiB; bucket, when set,
-// replaces the fixture's local bucket.
-func benchmarkRun(b *testing.B, mib int, roles string, bucket func(*fixture) *atlas.ExportBucket, opts ...snapshot.WriterOption) {
-	colls := map[string]int{}
-	for i := 0; i < 20; i++ {
-		colls[fmt.Sprintf("bench.c%02d", i)] = mib * 1024 / 20
-	}
+// benchmarkRun exports a generated snapshot of colls (documents per
+// collection); bucket, when set, replaces the fixture's local bucket.
+func benchmarkRun(b *testing.B, colls map[string]int, roles string, bucket func(*fixture) *atlas.ExportBucket, opts ...snapshot.WriterOption) {
 	f := newFixture(b, "", roles, "Cluster0", []string{"rs0"}, colls, opts...)
 	ctx := context.Background()
 	if bucket != nil {
@@ -132,22 +146,11 @@ func peakRSS() int64 {
 // BenchmarkExportTinyCollections exports 2,000 collections of 5 small
 // documents each to the local driver: per-collection costs dominate.
 func BenchmarkExportTinyCollections(b *testing.B) {
-	colls := map[string]int{}
-	for i := 0; i < 2000; i++ {
-		colls[fmt.Sprintf("tiny.c%04d", i)] = 5
-	}
-	f := newFixture(b, "", "", "Cluster0", []string{"rs0"}, colls)
-	var docs int64
-	for _, d := range f.docs {
-		docs += int64(len(d))
-	}
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		job := f.newJob()
-		if err := f.engine("bench").Run(context.Background(), job.ID, false); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(docs)*float64(b.N)/time.Since(start).Seconds(), "docs/s")
+	benchmarkExport(b, tinyCollections(2000), false)
+}
+
+// BenchmarkExportTinyCollectionsToS3 is BenchmarkExportTinyCollections
+// into versitygw: two small PUTs per collection.
+func BenchmarkExportTinyCollectionsToS3(b *testing.B) {
+	benchmarkExport(b, tinyCollections(2000), true)
 }

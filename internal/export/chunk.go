@@ -63,7 +63,7 @@ func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Buc
 		if !eof {
 			key := dataKey(job.Prefix, u.key.DB, u.key.Coll, u.key.ReplicaSet, p.NextChunk)
 			var docs, bytes int64
-			docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.chunkBytes(), 2*runtime.GOMAXPROCS(0))
+			docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.chunkBytes(), u.coll.BSONBytes-p.BytesDone, 2*runtime.GOMAXPROCS(0))
 			if err != nil {
 				return p, err
 			}

@@ -70,7 +70,24 @@ func (c *compressor) get() *block {
 	return b
 }
 
-func (c *compressor) put(b *block) { c.pool.Put(b) }
+// getFor returns a block for data expected to hold about want bytes of
+// BSON: a pooled full-size block, or for a small collection one sized to
+// it, so that many small collections in flight hold kilobytes, not a
+// MiB each.
+func (c *compressor) getFor(want int64) *block {
+	if want <= 0 || want >= blockBytes/2 {
+		return c.get()
+	}
+	return &block{raw: make([]byte, 0, want), done: make(chan struct{})}
+}
+
+// put returns a full-size block to the pool; small ones are left to the
+// garbage collector.
+func (c *compressor) put(b *block) {
+	if cap(b.raw) >= blockBytes {
+		c.pool.Put(b)
+	}
+}
 
 func (c *compressor) work() {
 	defer c.wg.Done()
@@ -119,9 +136,10 @@ func (c *compressor) encode(b *block) error {
 // in order; at most depth blocks are in flight, which bounds memory. A
 // file of a single block (small collections) is sent in one request
 // without a streaming writer, so no upload part buffer is held for it.
+// want is how much BSON the collection has left, to size the first block.
 // It reports the documents and BSON bytes the file holds and whether the
 // collection ended.
-func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key string, r *snapshot.DocumentReader, first []byte, limit int64, depth int) (docs, size int64, eof bool, err error) {
+func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key string, r *snapshot.DocumentReader, first []byte, limit, want int64, depth int) (docs, size int64, eof bool, err error) {
 	var (
 		w        blob.Writer
 		inflight chan *block
@@ -148,7 +166,7 @@ func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key strin
 			return false
 		}
 	}
-	cur := c.get()
+	cur := c.getFor(want)
 	doc := first
 	var readErr error
 	for {

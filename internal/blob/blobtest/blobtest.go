@@ -69,6 +69,7 @@ func Run(t *testing.T, newBucket func(t *testing.T) blob.Bucket, opts Options) {
 		{"UnusualKeys", s.unusualKeys},
 		{"ConcurrentWriters", s.concurrentWriters},
 		{"ConcurrentSameKey", s.concurrentSameKey},
+		{"SmallObjectsThenSync", s.smallObjectsThenSync},
 		{"ClosedBucket", s.closedBucket},
 	}
 	for _, c := range cases {
@@ -742,6 +743,69 @@ func (s *suite) concurrentSameKey(t *testing.T, b blob.Bucket) {
 	// Stores may refuse a racing commit; whatever wins is one whole object.
 	if match < 0 {
 		t.Fatalf("content (%d bytes) is not the whole content of any successful writer; errors %v", len(got), errs)
+	}
+}
+
+// smallObjectsThenSync writes what an export of tiny collections writes
+// (a small data file and a metadata.json per collection at keys nine
+// segments deep) from several goroutines, calls Sync as an exporter does
+// before recording progress, and reads everything back.
+func (s *suite) smallObjectsThenSync(t *testing.T, b blob.Bucket) {
+	const collections, writers = 24, 6
+	prefix := "exported_snapshots/org/group/Cluster0/2026-11-22T2359/1763855999/tinydb/"
+	data := func(c int, name string) []byte {
+		return append(Data(uint64(300+c), 300), name...)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	for g := range writers {
+		wg.Go(func() {
+			for c := g; c < collections && errs[g] == nil; c += writers {
+				dir := fmt.Sprintf("%sc%05d/", prefix, c)
+				errs[g] = b.WriteAll(ctx(t), dir+"rs0.0.json.gz", data(c, "rs0.0.json.gz"), nil)
+				if errs[g] != nil {
+					break
+				}
+				// The metadata through a streaming writer, in small writes.
+				w, err := b.NewWriter(ctx(t), dir+"metadata.json", nil)
+				if err != nil {
+					errs[g] = err
+					break
+				}
+				meta := data(c, "metadata.json")
+				for rest := meta; len(rest) > 0 && err == nil; rest = rest[min(len(rest), 100):] {
+					_, err = w.Write(rest[:min(len(rest), 100)])
+				}
+				if err != nil {
+					_ = w.Abort()
+					errs[g] = err
+					break
+				}
+				errs[g] = w.Close()
+			}
+		})
+	}
+	wg.Wait()
+	for g, err := range errs {
+		if err != nil {
+			t.Fatalf("writer %d: %v", g, err)
+		}
+	}
+	if err := b.Sync(ctx(t)); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	objs := listAll(t, b, prefix)
+	if len(objs) != 2*collections {
+		t.Fatalf("List found %d objects, want %d", len(objs), 2*collections)
+	}
+	for c := range collections {
+		for _, name := range []string{"rs0.0.json.gz", "metadata.json"} {
+			mustRead(t, b, fmt.Sprintf("%sc%05d/%s", prefix, c, name), data(c, name))
+		}
+	}
+	// Sync with nothing new to make durable is fine too.
+	if err := b.Sync(ctx(t)); err != nil {
+		t.Fatalf("second Sync: %v", err)
 	}
 }
 

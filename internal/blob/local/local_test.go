@@ -33,11 +33,7 @@ func TestConformance(t *testing.T) {
 		Denied:           func(t *testing.T) blob.Bucket { return open(t, readOnlyDir(t)) },
 		DeniedWritesOnly: true,
 		AfterAbort: func(t *testing.T, b blob.Bucket, key string) {
-			tmp, err := os.ReadDir(filepath.Join(dirs[b], tmpDir))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(tmp) != 0 {
+			if tmp := tmpEntries(t, dirs[b]); len(tmp) != 0 {
 				t.Fatalf("temporary files left after abort: %v", tmp)
 			}
 		},

@@ -182,7 +182,7 @@ func (b *bucket) Delete(ctx context.Context, key string) error {
 
 func (b *bucket) Sync(ctx context.Context) error {
 	if b.closed.Load() {
-		return b.wrap("sync", "", errBucketClosed)
+		return b.invalid("sync", "", errBucketClosed)
 	}
 	if s, ok := b.d.(Syncer); ok {
 		return b.wrap("sync", "", s.Sync(ctx))

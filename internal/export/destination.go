@@ -43,7 +43,9 @@ func (d *Destinations) Open(ctx context.Context, b *atlas.ExportBucket) (blob.Bu
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("local bucket %s: %w", dir, err)
 		}
-		return local.Open(local.Options{Dir: dir})
+		// The engine calls Sync before it records progress or finishes,
+		// so each file need not be synced on its own.
+		return local.Open(local.Options{Dir: dir, DeferSync: true})
 	case role.AWS != nil:
 		a := role.AWS
 		region := a.Region

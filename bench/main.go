@@ -30,9 +30,10 @@ const (
 	cGzip        = "bsondump-gzip"
 	cPigz        = "bsondump-pigz"
 	cLimit       = "limit"
+	cFiles       = "files"
 )
 
-var allContenders = []string{cSnapexLocal, cSnapexS3, cGzip, cPigz, cLimit}
+var allContenders = []string{cSnapexLocal, cSnapexS3, cGzip, cPigz, cLimit, cFiles}
 
 // contenderTitles are the table labels.
 var contenderTitles = map[string]string{
@@ -41,6 +42,7 @@ var contenderTitles = map[string]string{
 	cGzip:        "`bsondump \\| gzip -1`",
 	cPigz:        "`bsondump \\| pigz -1 -p 2`",
 	cLimit:       "limit: klauspost gzip L1 over ready EJSON, all cores",
+	cFiles:       "floor: write the export's directories and files only",
 }
 
 // result is one measured run.
@@ -71,6 +73,7 @@ type options struct {
 // that a child process measures its own wall time and peak RSS.
 var workerCommands = map[string]func(args []string) error{
 	"limit-worker":    limitWorkerMain,
+	"files-worker":    filesWorkerMain,
 	"pipeline-worker": func([]string) error { return pipelineWorkerMain() },
 }
 
@@ -362,6 +365,8 @@ func run(args []string) error {
 					}
 				case cLimit:
 					res, err = runLimit(self, info)
+				case cFiles:
+					res, err = runFloor(self, info, filepath.Join(outDir, "files"))
 				}
 				if err != nil {
 					// Keep measuring the others; the table says why this one stopped.

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -35,16 +32,9 @@ func runFloor(self string, info *datasetInfo, out string) (result, error) {
 		return result{}, fmt.Errorf("clear %s: %w", out, err)
 	}
 	defer os.RemoveAll(out)
-	cmd := exec.Command(self, "files-worker", info.dir, out)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Run(); err != nil {
-		return result{}, fmt.Errorf("files worker: %w: %s", err, stderr.String())
-	}
-	var rep limitReport
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		return result{}, fmt.Errorf("files worker output %q: %w", stdout.String(), err)
+	rep, err := runWorker(self, "files-worker", info.dir, out)
+	if err != nil {
+		return result{}, err
 	}
 	return result{Wall: seconds(rep.Seconds), RSS: rep.HWM, CPU: seconds(rep.CPU), OutBytes: rep.Out}, nil
 }

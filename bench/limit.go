@@ -38,16 +38,9 @@ type limitReport struct {
 // which reports its own wall time and VmHWM (its wait4 maxrss would also
 // count the harness's peak, see runPipeline).
 func runLimit(self string, info *datasetInfo) (result, error) {
-	cmd := exec.Command(self, "limit-worker", info.EJSONDir())
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Run(); err != nil {
-		return result{}, fmt.Errorf("limit worker: %w: %s", err, stderr.String())
-	}
-	var rep limitReport
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		return result{}, fmt.Errorf("limit worker output %q: %w", stdout.String(), err)
+	rep, err := runWorker(self, "limit-worker", info.EJSONDir())
+	if err != nil {
+		return result{}, err
 	}
 	return result{
 		Wall:     seconds(rep.Seconds),
@@ -55,6 +48,23 @@ func runLimit(self string, info *datasetInfo) (result, error) {
 		CPU:      seconds(rep.CPU),
 		OutBytes: rep.Out,
 	}, nil
+}
+
+// runWorker runs this program's worker command in a child process and
+// decodes the limitReport it prints.
+func runWorker(self, command string, args ...string) (limitReport, error) {
+	cmd := exec.Command(self, append([]string{command}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Run(); err != nil {
+		return limitReport{}, fmt.Errorf("%s: %w: %s", command, err, stderr.String())
+	}
+	var rep limitReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		return limitReport{}, fmt.Errorf("%s output %q: %w", command, stdout.String(), err)
+	}
+	return rep, nil
 }
 
 // maxRSS is a finished process's peak resident set size in bytes.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,16 +42,57 @@ func runFloor(self string, info *datasetInfo, out string) (result, error) {
 	return result{Wall: seconds(rep.Seconds), RSS: rep.HWM, CPU: seconds(rep.CPU), OutBytes: rep.Out}, nil
 }
 
-// filesWorkerMain is the files-worker command (see runFloor). It prints a
-// limitReport; In is the number of files written.
+// runFloorS3 is runFloor against versitygw: every collection's data file
+// and metadata.json PUT into a fresh bucket with the AWS SDK, 16 at a
+// time — what the objects alone cost this S3 server and client.
+func runFloorS3(self string, info *datasetInfo, vg *versity) (result, error) {
+	bucket := "bench-floor-" + strings.ToLower(randomHex(4))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	err := vg.createBucket(ctx, bucket)
+	cancel()
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(filepath.Join(vg.dir, bucket))
+	os.Setenv(floorS3AccessEnv, vg.access)
+	os.Setenv(floorS3SecretEnv, vg.secret)
+	rep, err := runWorker(self, "files-worker", "-s3-endpoint", vg.endpoint, "-s3-bucket", bucket, info.dir)
+	if err != nil {
+		return result{}, err
+	}
+	return result{Wall: seconds(rep.Seconds), RSS: rep.HWM, CPU: seconds(rep.CPU), OutBytes: rep.Out}, nil
+}
+
+// The S3 floor worker takes versitygw's keys from the environment.
+const (
+	floorS3AccessEnv = "BENCH_FLOOR_S3_ACCESS_KEY"
+	floorS3SecretEnv = "BENCH_FLOOR_S3_SECRET_KEY"
+)
+
+// filesWorkerMain is the files-worker command (see runFloor and
+// runFloorS3). It prints a limitReport; In is the number of files written.
 func filesWorkerMain(args []string) error {
 	fs := flag.NewFlagSet("files-worker", flag.ContinueOnError)
 	workers := fs.Int("workers", floorWorkers, "goroutines")
+	endpoint := fs.String("s3-endpoint", "", "PUT to this S3 endpoint instead of writing files")
+	bucket := fs.String("s3-bucket", "", "the bucket, with -s3-endpoint")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 2 {
-		return fmt.Errorf("usage: files-worker [-workers N] DATASET_DIR OUT_DIR")
+	var put func(key string, data []byte) error
+	switch {
+	case *endpoint != "" && fs.NArg() == 1:
+		client := (&versity{endpoint: *endpoint, access: os.Getenv(floorS3AccessEnv), secret: os.Getenv(floorS3SecretEnv)}).client()
+		put = func(key string, data []byte) error {
+			_, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: bucket, Key: &key, Body: bytes.NewReader(data)})
+			if err != nil {
+				return fmt.Errorf("files: put %s: %w", key, err)
+			}
+			return nil
+		}
+	case *endpoint == "" && fs.NArg() == 2:
+	default:
+		return fmt.Errorf("usage: files-worker [-workers N] DATASET_DIR OUT_DIR | files-worker [-workers N] -s3-endpoint URL -s3-bucket B DATASET_DIR")
 	}
 	d := &datasetInfo{dir: fs.Arg(0)}
 	out := fs.Arg(1)
@@ -56,8 +100,10 @@ func filesWorkerMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return fmt.Errorf("files: %w", err)
+	if put == nil {
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return fmt.Errorf("files: %w", err)
+		}
 	}
 	cpu0 := selfCPU()
 	start := time.Now()
@@ -71,7 +117,7 @@ func filesWorkerMain(args []string) error {
 				if i >= len(paths) {
 					return
 				}
-				n, err := writeFloorCollection(d, paths[i], out)
+				n, err := writeFloorCollection(d, paths[i], out, put)
 				if err != nil {
 					errs <- err
 					return
@@ -86,8 +132,10 @@ func filesWorkerMain(args []string) error {
 	if err := <-errs; err != nil {
 		return err
 	}
-	if err := syncDir(out); err != nil {
-		return err
+	if put == nil {
+		if err := syncDir(out); err != nil {
+			return err
+		}
 	}
 	elapsed := time.Since(start)
 	cpu := selfCPU() - cpu0
@@ -99,8 +147,9 @@ func filesWorkerMain(args []string) error {
 }
 
 // writeFloorCollection writes one collection's directory, data file and
-// metadata.json; it returns the bytes written.
-func writeFloorCollection(d *datasetInfo, ejsonPath, out string) (int64, error) {
+// metadata.json (or PUTs its two objects when put is set); it returns the
+// bytes written.
+func writeFloorCollection(d *datasetInfo, ejsonPath, out string, put func(key string, data []byte) error) (int64, error) {
 	rel, err := filepath.Rel(d.EJSONDir(), ejsonPath)
 	if err != nil {
 		return 0, fmt.Errorf("files: %w", err)
@@ -115,6 +164,14 @@ func writeFloorCollection(d *datasetInfo, ejsonPath, out string) (int64, error) 
 	if err != nil {
 		return 0, fmt.Errorf("files: %w", err)
 	}
+	n := int64(len(data) + len(md))
+	if put != nil {
+		dir := floorPrefix + "/" + filepath.ToSlash(filepath.Join(db, coll))
+		if err := put(dir+"/rs0.0.json", data); err != nil {
+			return 0, err
+		}
+		return n, put(dir+"/metadata.json", md)
+	}
 	dir := filepath.Join(out, floorPrefix, db, coll)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, fmt.Errorf("files: %w", err)
@@ -125,7 +182,7 @@ func writeFloorCollection(d *datasetInfo, ejsonPath, out string) (int64, error) 
 	if err := os.WriteFile(filepath.Join(dir, "metadata.json"), md, 0o644); err != nil {
 		return 0, fmt.Errorf("files: %w", err)
 	}
-	return int64(len(data) + len(md)), nil
+	return n, nil
 }
 
 // syncDir makes everything written on dir's file system durable.

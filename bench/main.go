@@ -31,9 +31,10 @@ const (
 	cPigz        = "bsondump-pigz"
 	cLimit       = "limit"
 	cFiles       = "files"
+	cFilesS3     = "files-s3"
 )
 
-var allContenders = []string{cSnapexLocal, cSnapexS3, cGzip, cPigz, cLimit, cFiles}
+var allContenders = []string{cSnapexLocal, cSnapexS3, cGzip, cPigz, cLimit, cFiles, cFilesS3}
 
 // contenderTitles are the table labels.
 var contenderTitles = map[string]string{
@@ -43,6 +44,7 @@ var contenderTitles = map[string]string{
 	cPigz:        "`bsondump \\| pigz -1 -p 2`",
 	cLimit:       "limit: klauspost gzip L1 over ready EJSON, all cores",
 	cFiles:       "floor: write the export's directories and files only",
+	cFilesS3:     "floor: PUT the export's objects to versitygw only",
 }
 
 // result is one measured run.
@@ -242,9 +244,10 @@ func run(args []string) error {
 		skip[cPigz] = err.Error() + " (apt-get install -y pigz; bench/run.sh does it)"
 	}
 	var versityBin string
-	if want(cSnapexS3) {
+	if want(cSnapexS3) || want(cFilesS3) {
 		if versityBin, err = findTool(root, "versitygw"); err != nil {
 			skip[cSnapexS3] = err.Error() + " (scripts/install-test-deps.sh installs it)"
+			skip[cFilesS3] = skip[cSnapexS3]
 		}
 	}
 
@@ -256,7 +259,7 @@ func run(args []string) error {
 			return err
 		}
 		infos[name] = info
-		if want(cLimit) && name != dsTwentyGz {
+		if (want(cLimit) || want(cFiles) || want(cFilesS3)) && name != dsTwentyGz {
 			if err := ensureEJSON(info, logf); err != nil {
 				return err
 			}
@@ -267,6 +270,18 @@ func run(args []string) error {
 	var sx *snapexEnv
 	snapIDs := map[string]string{}
 	imports := map[string]time.Duration{}
+	var vg *versity
+	if want(cSnapexS3) || want(cFilesS3) {
+		s3dir := filepath.Join(o.work, "versitygw")
+		if err := os.RemoveAll(s3dir); err != nil {
+			return fmt.Errorf("clear %s: %w", s3dir, err)
+		}
+		if vg, err = startVersity(versityBin, s3dir); err != nil {
+			return err
+		}
+		defer vg.p.stop(5 * time.Second)
+		logf("versitygw serving on %s", vg.endpoint)
+	}
 	if want(cSnapexLocal) || want(cSnapexS3) {
 		bin := filepath.Join(o.work, "bin", "snapex")
 		logf("building ./cmd/snapex")
@@ -275,19 +290,11 @@ func run(args []string) error {
 		if err := build.Run(); err != nil {
 			return fmt.Errorf("go build ./cmd/snapex: %w", err)
 		}
-		var vg *versity
-		if want(cSnapexS3) {
-			s3dir := filepath.Join(o.work, "versitygw")
-			if err := os.RemoveAll(s3dir); err != nil {
-				return fmt.Errorf("clear %s: %w", s3dir, err)
-			}
-			if vg, err = startVersity(versityBin, s3dir); err != nil {
-				return err
-			}
-			defer vg.p.stop(5 * time.Second)
-			logf("versitygw serving on %s", vg.endpoint)
+		s3 := vg
+		if !want(cSnapexS3) {
+			s3 = nil
 		}
-		if sx, err = newSnapexEnv(bin, filepath.Join(o.work, "snapex"), vg, o.chunkMiB, o.parallelism); err != nil {
+		if sx, err = newSnapexEnv(bin, filepath.Join(o.work, "snapex"), s3, o.chunkMiB, o.parallelism); err != nil {
 			return err
 		}
 		for _, name := range o.datasets {
@@ -305,7 +312,7 @@ func run(args []string) error {
 	warm := []string{}
 	for _, name := range o.datasets {
 		warm = append(warm, infos[name].DumpDir())
-		if want(cLimit) && name != dsTwentyGz {
+		if (want(cLimit) || want(cFiles) || want(cFilesS3)) && name != dsTwentyGz {
 			warm = append(warm, infos[name].EJSONDir())
 		}
 	}
@@ -367,6 +374,8 @@ func run(args []string) error {
 					res, err = runLimit(self, info)
 				case cFiles:
 					res, err = runFloor(self, info, filepath.Join(outDir, "files"))
+				case cFilesS3:
+					res, err = runFloorS3(self, info, vg)
 				}
 				if err != nil {
 					// Keep measuring the others; the table says why this one stopped.

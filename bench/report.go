@@ -240,7 +240,7 @@ func (rp *report) markdown() string {
 	// same rate for work that is only part of an export.
 	if twenty, ok := rp.stat(dsTwenty, cSnapexLocal); ok {
 		n20 := float64(rp.Infos[dsTwenty].Documents) / twenty.median.Seconds()
-		for _, c := range []string{cLimit, cFiles} {
+		for _, c := range []string{cLimit, cFiles, cFilesS3} {
 			if st, ok := rp.stat(dsTiny, c); ok {
 				dt := float64(rp.Infos[dsTiny].Documents) / st.median.Seconds()
 				w("| bound, not a target: %s on `%s`, documents/s ÷ snapex-local's on `%s` | `%s` ÷ `%s` | %.2f (%s vs %s) | | — | — |\n",
@@ -266,6 +266,7 @@ func (rp *report) markdown() string {
 	w("- **`bsondump | gzip -1`**, **`bsondump | pigz -1 -p 2`**: one pipeline per collection, one after another, output to files; wall time covers all collections including process start-up. Peak RSS is the largest maxrss (wait4 rusage) of any process of the pipelines, which are started by a small child process of the harness (Linux counts the starting process's peak into a vforked child's maxrss); CPU time is the sum over all pipeline processes.\n")
 	w("- **limit**: klauspost/compress gzip level 1 over the canonical Extended JSON produced beforehand (untimed), %d goroutines (one per core) taking files in pieces of up to %d MiB, output discarded; measured in a child process (its own wall time, CPU time and VmHWM).\n", runtime.NumCPU(), limitUnit>>20)
 	w("- **floor**: the export's layout without the export: for every collection, its directory under a prefix as deep as an export's, its data file (the ready Extended JSON, uncompressed) and its metadata.json, written by %d goroutines (as many as snapex keeps small collections in flight), then one syncfs; measured in a child process. No encoding, no compression, plain `os.MkdirAll` and `os.WriteFile`: on `tiny` it shows what creating 10,000 directories and 20,000 small files costs on this file system — a reference for the tiny-collections target, not a strict lower bound.\n", floorWorkers)
+	w("- **floor, S3**: the same objects PUT into a fresh versitygw bucket with the AWS SDK for Go v2, %d at a time: what the objects alone cost this S3 server and client.\n", floorWorkers)
 	w("- Inputs are read from the page cache (warmed before the first round). In the first round every contender's output is checked to hold one line per document.\n")
 	return b.String()
 }

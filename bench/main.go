@@ -337,6 +337,8 @@ func run(args []string) error {
 			switch {
 			case name == dsTwentyGz && !strings.HasPrefix(c, "snapex"):
 				cl.Skipped = "-" // by design: the gzip variant is for snapex only
+			case (c == cFiles || c == cFilesS3) && name != dsTiny:
+				cl.Skipped = "-" // by design: the floors are the reference for the tiny collections
 			}
 			cells[name][c] = cl
 		}

@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -348,6 +349,9 @@ func run(args []string) error {
 				if cl.Skipped != "" {
 					continue
 				}
+				// Let the previous contender's writes and deletions reach
+				// the disk first, so this one does not pay for them.
+				settle()
 				verify := o.verify && r == 1
 				var res result
 				var err error
@@ -516,4 +520,12 @@ func machineFacts(root string) []string {
 		fmt.Sprintf("Go: %s", runtime.Version()),
 		fmt.Sprintf("snapex commit: %s", commit),
 	}
+}
+
+// settle flushes every file system (sync(2)) and pauses briefly, so that
+// write-back of what the previous contender wrote or deleted does not run
+// during the next one's measurement.
+func settle() {
+	syscall.Sync()
+	time.Sleep(2 * time.Second)
 }

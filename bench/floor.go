@@ -31,10 +31,10 @@ const floorWorkers = 16
 // encoding, no compression: for thousands of tiny collections this is
 // what creating the files alone costs on this machine.
 func runFloor(self string, info *datasetInfo, out string) (result, error) {
-	if err := os.RemoveAll(out); err != nil {
-		return result{}, fmt.Errorf("clear %s: %w", out, err)
+	if err := discard(out); err != nil {
+		return result{}, err
 	}
-	defer os.RemoveAll(out)
+	defer discard(out)
 	rep, err := runWorker(self, "files-worker", info.dir, out)
 	if err != nil {
 		return result{}, err
@@ -53,7 +53,7 @@ func runFloorS3(self string, info *datasetInfo, vg *versity) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	defer os.RemoveAll(filepath.Join(vg.dir, bucket))
+	defer discard(filepath.Join(vg.dir, bucket))
 	os.Setenv(floorS3AccessEnv, vg.access)
 	os.Setenv(floorS3SecretEnv, vg.secret)
 	rep, err := runWorker(self, "files-worker", "-s3-endpoint", vg.endpoint, "-s3-bucket", bucket, info.dir)

@@ -327,6 +327,9 @@ func run(args []string) error {
 	}
 
 	// The measurement: per dataset, rounds of every contender in turn.
+	if err := initTrash(o.work); err != nil {
+		return err
+	}
 	cells := map[string]map[string]*cell{}
 	outDir := filepath.Join(o.work, "out")
 	started := time.Now()
@@ -373,7 +376,7 @@ func run(args []string) error {
 					if err == nil && verify {
 						err = verifyLines(dir, info.Documents)
 					}
-					if rmErr := os.RemoveAll(dir); err == nil && rmErr != nil {
+					if rmErr := discard(dir); err == nil && rmErr != nil {
 						err = fmt.Errorf("clear %s: %w", dir, rmErr)
 					}
 				case cLimit:
@@ -397,6 +400,10 @@ func run(args []string) error {
 		}
 	}
 	elapsed := time.Since(started)
+	logf("deleting the outputs")
+	if err := emptyTrash(); err != nil {
+		return err
+	}
 
 	rep := &report{
 		Args: args, Facts: machineFacts(root), Scale: o.scale, Runs: o.runs, ChunkMiB: o.chunkMiB, Parallelism: o.parallelism,

@@ -38,8 +38,8 @@ type pipelineReport struct {
 // vfork, and Linux then counts the starting process's peak RSS into the
 // child's maxrss, so children of a small process report their own peaks.
 func runPipeline(self, bsondump string, compressor []string, info *datasetInfo, outDir string) (result, error) {
-	if err := os.RemoveAll(outDir); err != nil {
-		return result{}, fmt.Errorf("clear %s: %w", outDir, err)
+	if err := discard(outDir); err != nil {
+		return result{}, err
 	}
 	job := pipelineJob{Bsondump: bsondump, Compressor: compressor}
 	for _, c := range info.Collections {

@@ -184,7 +184,7 @@ func (e *snapexEnv) runSnapex(dest, snapID string, info *datasetInfo, verify boo
 			return result{}, err
 		}
 	}
-	defer os.RemoveAll(outDir)
+	defer discard(outDir)
 
 	p, base, err := startSnapex(e.bin, e.cfg, e.env)
 	if err != nil {

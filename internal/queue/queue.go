@@ -43,7 +43,11 @@ type Options struct {
 	// RescueAfter is when River re-dispatches a job whose worker vanished
 	// without a trace; the export lease recovers faster (default 10m).
 	RescueAfter time.Duration
-	// PollInterval is how often idle workers look for jobs (default 1s).
+	// PollInterval is how often idle workers look for jobs (default
+	// 200ms). On SQLite River has no notifications, and a job enqueued
+	// inside a transaction does not wake the workers, so this bounds how
+	// long a new export or snapshot waits before it starts (at 1s it was
+	// a visible part of short exports); a poll is one indexed query.
 	PollInterval time.Duration
 	Log          *slog.Logger
 }
@@ -55,6 +59,9 @@ type Queue struct {
 	start    func(ctx context.Context) error
 	stop     func(ctx context.Context) error
 }
+
+// defaultPollInterval is Options.PollInterval's default.
+const defaultPollInterval = 200 * time.Millisecond
 
 // QueueName is the River queue snapex's jobs run on.
 const QueueName = "snapex"
@@ -68,7 +75,7 @@ func Open(ctx context.Context, st *store.Store, opts Options) (*Queue, error) {
 		opts.RescueAfter = 10 * time.Minute
 	}
 	if opts.PollInterval <= 0 {
-		opts.PollInterval = time.Second
+		opts.PollInterval = defaultPollInterval
 	}
 	cfg := &river.Config{
 		Logger:               opts.Log,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/snapex/snapex/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -54,9 +55,9 @@ func runFloorS3(self string, info *datasetInfo, vg *versity) (result, error) {
 		return result{}, err
 	}
 	defer discard(filepath.Join(vg.dir, bucket))
-	os.Setenv(floorS3AccessEnv, vg.access)
-	os.Setenv(floorS3SecretEnv, vg.secret)
-	rep, err := runWorker(self, "files-worker", "-s3-endpoint", vg.endpoint, "-s3-bucket", bucket, info.dir)
+	os.Setenv(floorS3AccessEnv, vg.AccessKey)
+	os.Setenv(floorS3SecretEnv, vg.SecretKey)
+	rep, err := runWorker(self, "files-worker", "-s3-endpoint", vg.Endpoint, "-s3-bucket", bucket, info.dir)
 	if err != nil {
 		return result{}, err
 	}
@@ -82,7 +83,7 @@ func filesWorkerMain(args []string) error {
 	var put func(key string, data []byte) error
 	switch {
 	case *endpoint != "" && fs.NArg() == 1:
-		client := (&versity{endpoint: *endpoint, access: os.Getenv(floorS3AccessEnv), secret: os.Getenv(floorS3SecretEnv)}).client()
+		client := testenv.S3Server{Endpoint: *endpoint, AccessKey: os.Getenv(floorS3AccessEnv), SecretKey: os.Getenv(floorS3SecretEnv), Region: "us-east-1"}.Client()
 		put = func(key string, data []byte) error {
 			_, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: bucket, Key: &key, Body: bytes.NewReader(data)})
 			if err != nil {

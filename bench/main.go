@@ -280,8 +280,8 @@ func run(args []string) error {
 		if vg, err = startVersity(versityBin, s3dir); err != nil {
 			return err
 		}
-		defer vg.p.stop(5 * time.Second)
-		logf("versitygw serving on %s", vg.endpoint)
+		defer vg.stop()
+		logf("versitygw serving on %s", vg.Endpoint)
 	}
 	if want(cSnapexLocal) || want(cSnapexS3) {
 		bin := filepath.Join(o.work, "bin", "snapex")

@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -19,8 +17,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/snapex/snapex/internal/testenv"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -105,10 +104,12 @@ func (p *proc) stop(grace time.Duration) {
 	}
 }
 
-// versity is a running versitygw S3 server with the posix backend.
+// versity is a running versitygw S3 server with the posix backend,
+// started by internal/testenv.
 type versity struct {
-	endpoint, access, secret, dir string
-	p                             *proc
+	testenv.S3Server
+	dir  string // the posix backend's directory: one subdirectory per bucket
+	stop func() error
 }
 
 // startVersity starts versitygw on a free 127.0.0.1 port storing objects
@@ -117,69 +118,18 @@ func startVersity(bin, dir string) (*versity, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("versitygw directory: %w", err)
 	}
-	v := &versity{access: strings.ToUpper(randomHex(10)), secret: randomHex(20), dir: dir}
-	var lastErr error
-	for range 3 { // another process may take the port between probe and bind
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		p, err := startProc("versitygw", exec.Command(bin, "--port", addr, "--access", v.access, "--secret", v.secret, "posix", dir), nil)
-		if err != nil {
-			return nil, err
-		}
-		v.endpoint, v.p = "http://"+addr, p
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			if err := httpProbe(v.endpoint + "/"); err == nil {
-				return v, nil
-			} else if p.exited() || time.Now().After(deadline) {
-				lastErr = fmt.Errorf("versitygw did not start (%v); output:\n%s", err, p.out)
-				p.stop(time.Second)
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+	s, stop, err := testenv.StartVersityGW(bin, dir)
+	if err != nil {
+		return nil, err
 	}
-	return nil, lastErr
-}
-
-func (v *versity) client() *s3.Client {
-	return s3.New(s3.Options{
-		BaseEndpoint: aws.String(v.endpoint), Region: "us-east-1", UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider(v.access, v.secret, ""),
-	})
+	return &versity{S3Server: s, dir: dir, stop: stop}, nil
 }
 
 func (v *versity) createBucket(ctx context.Context, name string) error {
-	if _, err := v.client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+	if _, err := v.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
 		return fmt.Errorf("create S3 bucket %s: %w", name, err)
 	}
 	return nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func httpProbe(url string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return fmt.Errorf("probe request: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("probe %s: %w", url, err)
-	}
-	return resp.Body.Close()
 }
 
 func randomHex(n int) string {

@@ -55,12 +55,12 @@ func newSnapexEnv(bin, dir string, s3 *versity, chunkMiB, parallelism int) (*sna
 	e.env = []string{"BENCH_API_KEY=" + e.privKey}
 	s3Block := ""
 	if s3 != nil {
-		e.env = append(e.env, "BENCH_S3_ACCESS_KEY="+s3.access, "BENCH_S3_SECRET_KEY="+s3.secret)
+		e.env = append(e.env, "BENCH_S3_ACCESS_KEY="+s3.AccessKey, "BENCH_S3_SECRET_KEY="+s3.SecretKey)
 		s3Block = fmt.Sprintf(`
           - id: %s
             provider: AWS
             aws: {accessKeyId: env:BENCH_S3_ACCESS_KEY, secretAccessKey: env:BENCH_S3_SECRET_KEY, endpoint: %s, usePathStyle: true, region: us-east-1}`,
-			s3Role, s3.endpoint)
+			s3Role, s3.Endpoint)
 	}
 	// Uncompressed dumps are imported into plain .bson snapshot storage,
 	// so snapex reads the same bytes the other contenders read; the gzip

@@ -31,9 +31,23 @@ type S3Server struct {
 // SecretKey, which are random. The server stops when the test ends.
 func VersityGW(t testing.TB) S3Server {
 	t.Helper()
-	bin := requireBinary(t, "versitygw", false)
-	dir := t.TempDir()
-	s := S3Server{
+	s, stop, err := StartVersityGW(requireBinary(t, "versitygw", false), t.TempDir())
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Logf("testenv: %v", err)
+		}
+	})
+	return s
+}
+
+// StartVersityGW starts versitygw (the binary bin) on a free 127.0.0.1
+// port with random keys and its posix backend in dir, for callers
+// without a testing.TB (the bench harness). stop ends the server.
+func StartVersityGW(bin, dir string) (s S3Server, stop func() error, err error) {
+	s = S3Server{
 		AccessKey: strings.ToUpper(randomHex(10)),
 		SecretKey: randomHex(20),
 		Region:    "us-east-1",
@@ -45,15 +59,10 @@ func VersityGW(t testing.TB) S3Server {
 	probe := func(port int) error { return httpProbe("http://" + hostPort(port) + "/") }
 	proc, port, err := launch("versitygw", 30*time.Second, newCmd, probe)
 	if err != nil {
-		t.Fatalf("testenv: %v", err)
+		return S3Server{}, nil, err
 	}
-	t.Cleanup(func() {
-		if err := proc.stop(syscall.SIGTERM, 5*time.Second); err != nil {
-			t.Logf("testenv: %v", err)
-		}
-	})
 	s.Endpoint, s.port, s.proc = "http://"+hostPort(port), port, proc
-	return s
+	return s, func() error { return proc.stop(syscall.SIGTERM, 5*time.Second) }, nil
 }
 
 // Client returns an aws-sdk-go-v2 S3 client for the server (path-style

@@ -143,3 +143,14 @@ type Driver interface {
 	// Close releases the driver's resources.
 	Close() error
 }
+
+// WriteThrough stores data as the whole content of w's object and closes
+// w, aborting it if the write fails. Drivers use it for Put calls that go
+// through their streaming writer (data larger than one request allows).
+func WriteThrough(w Writer, data []byte) error {
+	if _, err := w.Write(data); err != nil {
+		_ = w.Abort()
+		return err
+	}
+	return w.Close()
+}

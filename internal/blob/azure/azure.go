@@ -308,11 +308,7 @@ func (d *driver) Put(ctx context.Context, key string, data []byte, opts blob.Wri
 		if err != nil {
 			return err
 		}
-		if _, err := w.Write(data); err != nil {
-			_ = w.Abort()
-			return err
-		}
-		return w.Close()
+		return blob.WriteThrough(w, data)
 	}
 	u := &upload{bb: d.client.NewBlockBlobClient(key), opts: opts}
 	body := parts.NewBody(data)

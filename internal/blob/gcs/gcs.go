@@ -204,12 +204,7 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts blob.WriterOpti
 // retries.
 func (d *driver) Put(ctx context.Context, key string, data []byte, opts blob.WriterOptions) error {
 	chunk := min(d.chunkSize, max(ChunkQuantum, (len(data)+ChunkQuantum-1)/ChunkQuantum*ChunkQuantum))
-	w := d.newWriter(ctx, key, opts, chunk)
-	if _, err := w.Write(data); err != nil {
-		_ = w.Abort()
-		return err
-	}
-	return w.Close()
+	return blob.WriteThrough(d.newWriter(ctx, key, opts, chunk), data)
 }
 
 // writer wraps storage.Writer; canceling its context abandons the upload.

@@ -260,25 +260,17 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts blob.WriterOpti
 
 func (d *driver) Put(ctx context.Context, key string, data []byte, opts blob.WriterOptions) error {
 	if int64(len(data)) > d.parts.PartSize {
-		return putInParts(ctx, d, key, data, opts)
+		// Larger than a part: a multipart upload.
+		w, err := d.NewWriter(ctx, key, opts)
+		if err != nil {
+			return err
+		}
+		return blob.WriteThrough(w, data)
 	}
 	u := &upload{d: d, key: key, opts: opts}
 	body := parts.NewBody(data)
 	defer body.Fence()
 	return u.PutSingle(ctx, body)
-}
-
-// putInParts writes data larger than a part through a multipart upload.
-func putInParts(ctx context.Context, d blob.Driver, key string, data []byte, opts blob.WriterOptions) error {
-	w, err := d.NewWriter(ctx, key, opts)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(data); err != nil {
-		_ = w.Abort()
-		return err
-	}
-	return w.Close()
 }
 
 // upload is one object's multipart upload.

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/snapex/snapex/internal/snapshot"
 )
@@ -309,27 +309,17 @@ func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 // runAll runs fn(ctx, i) for i in [0, n) concurrently and returns the first
 // error; the first error cancels ctx (through cancel) so the others stop.
 func runAll(ctx context.Context, cancel context.CancelFunc, n int, fn func(context.Context, int) error) error {
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
+	var g errgroup.Group
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := fn(ctx, i); err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				mu.Unlock()
+		g.Go(func() error {
+			err := fn(ctx, i)
+			if err != nil {
+				cancel()
 			}
-		}()
+			return err
+		})
 	}
-	wg.Wait()
-	return firstErr
+	return g.Wait()
 }
 
 // storedLevel is the snapshot writer's level: 0 means uncompressed files.

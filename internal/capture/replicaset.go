@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/snapex/snapex/internal/snapshot"
 )
@@ -234,13 +235,10 @@ func (r *replicaSet) capture(ctx context.Context, w *snapshot.Writer, sem chan s
 		return rsResult{}, r.errorf("%w", err)
 	}
 
+	// sem is shared by every replica set, so it bounds the whole capture.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
+	var g errgroup.Group
 dispatch:
 	for _, t := range tasks {
 		select {
@@ -252,23 +250,17 @@ dispatch:
 			<-sem
 			break
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() error {
 			defer func() { <-sem }()
-			if err := r.copy(ctx, w, t); err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				mu.Unlock()
+			err := r.copy(ctx, w, t)
+			if err != nil {
+				cancel()
 			}
-		}()
+			return err
+		})
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return rsResult{}, r.errorf("%w", firstErr)
+	if err := g.Wait(); err != nil {
+		return rsResult{}, r.errorf("%w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return rsResult{}, r.errorf("%w", err)

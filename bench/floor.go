@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -108,29 +107,19 @@ func filesWorkerMain(args []string) error {
 	}
 	cpu0 := selfCPU()
 	start := time.Now()
-	var next, files, written atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, *workers)
-	for range *workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(paths) {
-					return
-				}
-				n, err := writeFloorCollection(d, paths[i], out, put)
-				if err != nil {
-					errs <- err
-					return
-				}
-				files.Add(2)
-				written.Add(n)
+	var files, written atomic.Int64
+	err = pullEach(*workers, len(paths), func() (func(int) error, func(), error) {
+		return func(i int) error {
+			n, err := writeFloorCollection(d, paths[i], out, put)
+			if err != nil {
+				return err
 			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+			files.Add(2)
+			written.Add(n)
+			return nil
+		}, nil, nil
+	})
+	if err != nil {
 		return err
 	}
 	if put == nil {

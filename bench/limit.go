@@ -10,12 +10,12 @@ import (
 	"os/exec"
 	"runtime"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"golang.org/x/sync/errgroup"
 )
 
 // limitUnit is the largest piece of one file a limit worker compresses as
@@ -112,38 +112,27 @@ func limitWorkerMain(args []string) error {
 
 	cpu0 := selfCPU()
 	start := time.Now()
-	var next, in, out atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, *workers)
-	for range *workers {
-		wg.Go(func() {
-			buf := make([]byte, limitUnit)
-			cw := &countWriter{}
-			zw, err := gzip.NewWriterLevel(cw, gzip.BestSpeed)
-			if err != nil {
-				errs <- fmt.Errorf("gzip writer: %w", err)
-				return
+	var in, out atomic.Int64
+	err = pullEach(*workers, len(units), func() (func(int) error, func(), error) {
+		buf := make([]byte, limitUnit)
+		cw := &countWriter{}
+		zw, err := gzip.NewWriterLevel(cw, gzip.BestSpeed)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gzip writer: %w", err)
+		}
+		do := func(i int) error {
+			u := units[i]
+			if err := compressUnit(zw, cw, buf[:u.len], u.path, u.off); err != nil {
+				return err
 			}
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(units) {
-					break
-				}
-				u := units[i]
-				if err := compressUnit(zw, cw, buf[:u.len], u.path, u.off); err != nil {
-					errs <- err
-					return
-				}
-				in.Add(u.len)
-			}
-			out.Add(cw.n)
-		})
-	}
-	wg.Wait()
+			in.Add(u.len)
+			return nil
+		}
+		return do, func() { out.Add(cw.n) }, nil
+	})
 	elapsed := time.Since(start)
 	cpu := selfCPU() - cpu0
-	close(errs)
-	if err := <-errs; err != nil {
+	if err != nil {
 		return err
 	}
 	hwm, err := vmHWM(os.Getpid())
@@ -194,3 +183,37 @@ func selfCPU() time.Duration {
 
 // seconds converts a float number of seconds.
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// pullEach runs workers goroutines that take the indices 0..n-1 in turn,
+// each calling the work function that start gave it (and its done
+// function, when not nil, after its last index); it returns the first
+// error, after which no goroutine takes another index.
+func pullEach(workers, n int, start func() (work func(int) error, done func(), err error)) error {
+	var next atomic.Int64
+	var failed atomic.Bool
+	var g errgroup.Group
+	for range workers {
+		g.Go(func() error {
+			work, done, err := start()
+			if err != nil {
+				failed.Store(true)
+				return err
+			}
+			if done != nil {
+				defer done()
+			}
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return nil
+				}
+				if err := work(i); err != nil {
+					failed.Store(true)
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}

@@ -35,37 +35,37 @@ func (e *Engine) gzipLevel() int {
 // resuming after the chunks p records, and queues progress after each
 // chunk into log. Memory stays bounded: the blocks in flight and the upload's part
 // buffers.
-func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Bucket, log *progressLog, snap *snapshot.Snapshot, job *atlas.ExportJob, u *unit, p store.Progress) (store.Progress, error) {
+func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Bucket, log *progressLog, snap *snapshot.Snapshot, job *atlas.ExportJob, u *unit, p store.Progress) error {
 	p.ProgressKey = u.key
 	if u.coll.DataFile == "" || u.coll.DocumentCount == 0 {
 		p.Done = true
-		return p, log.add(ctx, p)
+		return log.add(ctx, p)
 	}
 	r, err := snap.OpenCollection(ctx, u.key.ReplicaSet, u.key.DB, u.key.Coll)
 	if err != nil {
-		return p, fmt.Errorf("open %s.%s on %s: %w", u.key.DB, u.key.Coll, u.key.ReplicaSet, err)
+		return fmt.Errorf("open %s.%s on %s: %w", u.key.DB, u.key.Coll, u.key.ReplicaSet, err)
 	}
 	defer r.Close()
 	for i := int64(0); i < p.DocsDone; i++ {
 		if _, err := r.Next(); err != nil {
-			return p, fmt.Errorf("resume %s.%s on %s after %d documents: %w", u.key.DB, u.key.Coll, u.key.ReplicaSet, p.DocsDone, err)
+			return fmt.Errorf("resume %s.%s on %s after %d documents: %w", u.key.DB, u.key.Coll, u.key.ReplicaSet, p.DocsDone, err)
 		}
 	}
 	for {
 		if cause := context.Cause(ctx); cause != nil {
-			return p, cause
+			return cause
 		}
 		doc, err := r.Next()
 		eof := errors.Is(err, io.EOF)
 		if err != nil && !eof {
-			return p, fmt.Errorf("read %s.%s on %s: %w", u.key.DB, u.key.Coll, u.key.ReplicaSet, err)
+			return fmt.Errorf("read %s.%s on %s: %w", u.key.DB, u.key.Coll, u.key.ReplicaSet, err)
 		}
 		if !eof {
 			key := dataKey(job.Prefix, u.key.DB, u.key.Coll, u.key.ReplicaSet, p.NextChunk)
 			var docs, bytes int64
 			docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.chunkBytes(), u.coll.BSONBytes-p.BytesDone, 2*runtime.GOMAXPROCS(0))
 			if err != nil {
-				return p, err
+				return err
 			}
 			p.NextChunk++
 			p.DocsDone += docs
@@ -73,10 +73,10 @@ func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Buc
 		}
 		p.Done = eof
 		if err := log.add(ctx, p); err != nil {
-			return p, err
+			return err
 		}
 		if eof {
-			return p, nil
+			return nil
 		}
 	}
 }

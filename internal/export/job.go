@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/blob"
@@ -125,7 +124,7 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	if err := t.publish(ctx, true); err != nil {
 		return err
 	}
-	log := newProgressLog(e, dest, job.ID)
+	log := newProgressLog(e, dest, job.ID, t.recorded)
 	comp := newCompressor(e.gzipLevel(), 0)
 	defer comp.close()
 	// Large collections share the CPU through the compressor, so few run
@@ -152,11 +151,7 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 		start := progress[u.key]
 		g.Go(func() error {
 			defer func() { <-sem }()
-			p, err := e.exportUnit(gctx, comp, dest, log, snap, job, u, start)
-			if err != nil {
-				return err
-			}
-			return t.unitDone(gctx, p)
+			return e.exportUnit(gctx, comp, dest, log, snap, job, u, start)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -165,10 +160,8 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 		}
 		return err
 	}
+	// The last batch; its recording publishes the final exportStatus.
 	if err := log.flush(ctx); err != nil {
-		return err
-	}
-	if err := t.publish(ctx, false); err != nil {
 		return err
 	}
 	files, err := e.writeMetadata(ctx, dest, snap, job.Prefix, nss)
@@ -235,31 +228,24 @@ func (e *Engine) writeMetadata(ctx context.Context, dest blob.Bucket, snap *snap
 	return len(nss), nil
 }
 
-// tracker keeps exportStatus current as units finish.
+// tracker keeps exportStatus current as progress is recorded.
 type tracker struct {
-	e         *Engine
-	job       *atlas.ExportJob
-	nss       []*namespace
-	mu        sync.Mutex
-	progress  map[store.ProgressKey]store.Progress
-	published time.Time
+	e        *Engine
+	job      *atlas.ExportJob
+	nss      []*namespace
+	mu       sync.Mutex
+	progress map[store.ProgressKey]store.Progress
 }
 
-// publishEvery throttles exportStatus updates: a job of 10,000 small
-// collections would otherwise spend a transaction per collection on them.
-const publishEvery = 500 * time.Millisecond
-
-func (t *tracker) unitDone(ctx context.Context, p store.Progress) error {
+// recorded takes a batch the progress log has just recorded and
+// publishes exportStatus: one update per batch, so a job of 10,000 small
+// collections does not spend a transaction per collection on it.
+func (t *tracker) recorded(ctx context.Context, batch []store.Progress) error {
 	t.mu.Lock()
-	t.progress[p.ProgressKey] = p
-	due := time.Since(t.published) >= publishEvery
-	if due {
-		t.published = time.Now()
+	for _, p := range batch {
+		t.progress[p.ProgressKey] = p
 	}
 	t.mu.Unlock()
-	if !due {
-		return nil
-	}
 	return t.publish(ctx, false)
 }
 

@@ -20,6 +20,8 @@ type progressLog struct {
 	e     *Engine
 	dest  blob.Bucket
 	jobID string
+	// recorded, when set, is told of every batch once it is recorded.
+	recorded func(ctx context.Context, batch []store.Progress) error
 
 	mu      sync.Mutex
 	pending []store.Progress
@@ -35,8 +37,8 @@ const (
 	progressBatchEvery = 250 * time.Millisecond
 )
 
-func newProgressLog(e *Engine, dest blob.Bucket, jobID string) *progressLog {
-	return &progressLog{e: e, dest: dest, jobID: jobID}
+func newProgressLog(e *Engine, dest blob.Bucket, jobID string, recorded func(context.Context, []store.Progress) error) *progressLog {
+	return &progressLog{e: e, dest: dest, jobID: jobID, recorded: recorded}
 }
 
 // add queues p, whose data files have been written, and records the
@@ -73,6 +75,9 @@ func (l *progressLog) flush(ctx context.Context) error {
 		for _, p := range batch {
 			l.e.AfterChunk(l.jobID, p)
 		}
+	}
+	if l.recorded != nil {
+		return l.recorded(ctx, batch)
 	}
 	return nil
 }

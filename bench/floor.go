@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/klauspost/compress/gzip"
 	"github.com/snapex/snapex/internal/testenv"
 	"golang.org/x/sys/unix"
 )
@@ -25,11 +26,13 @@ const floorPrefix = "exported_snapshots/6a0000000000000000000001/6b0000000000000
 const floorWorkers = 16
 
 // runFloor measures the file-system floor of an export's layout in a
-// child process: every collection's directory, its data file (the ready
-// Extended JSON, not compressed) and its metadata.json written under out,
-// then one syncfs, as snapex syncs before it records progress. No
-// encoding, no compression: for thousands of tiny collections this is
-// what creating the files alone costs on this machine.
+// child process: every collection's directory, its data file and its
+// metadata.json written under out, then one syncfs, as snapex syncs
+// before it records progress. The contents are prepared before the clock
+// starts (the data file gzip-compressed at level 1, so it has the size of
+// the export's), and the directories are created with one mkdir each: no
+// reading, encoding or compressing is timed, only what creating the
+// export's files costs on this machine.
 func runFloor(self string, info *datasetInfo, out string) (result, error) {
 	if err := discard(out); err != nil {
 		return result{}, err
@@ -96,21 +99,21 @@ func filesWorkerMain(args []string) error {
 	}
 	d := &datasetInfo{dir: fs.Arg(0)}
 	out := fs.Arg(1)
-	paths, _, err := fileTree(d.EJSONDir())
+	colls, err := loadFloorCollections(d)
 	if err != nil {
 		return err
 	}
 	if put == nil {
-		if err := os.MkdirAll(out, 0o755); err != nil {
-			return fmt.Errorf("files: %w", err)
+		if err := makeFloorParents(out, colls); err != nil {
+			return err
 		}
 	}
 	cpu0 := selfCPU()
 	start := time.Now()
 	var files, written atomic.Int64
-	err = pullEach(*workers, len(paths), func() (func(int) error, func(), error) {
+	err = pullEach(*workers, len(colls), func() (func(int) error, func(), error) {
 		return func(i int) error {
-			n, err := writeFloorCollection(d, paths[i], out, put)
+			n, err := colls[i].write(out, put)
 			if err != nil {
 				return err
 			}
@@ -136,40 +139,88 @@ func filesWorkerMain(args []string) error {
 	return json.NewEncoder(os.Stdout).Encode(limitReport{Seconds: elapsed.Seconds(), In: files.Load(), Out: written.Load(), Workers: *workers, HWM: hwm, CPU: cpu.Seconds()})
 }
 
-// writeFloorCollection writes one collection's directory, data file and
-// metadata.json (or PUTs its two objects when put is set); it returns the
-// bytes written.
-func writeFloorCollection(d *datasetInfo, ejsonPath, out string, put func(key string, data []byte) error) (int64, error) {
-	rel, err := filepath.Rel(d.EJSONDir(), ejsonPath)
+// floorCollection is one collection's part of the floor, ready to write.
+type floorCollection struct {
+	db, coll string
+	data     []byte // the Extended JSON, gzip level 1
+	metadata []byte
+}
+
+// loadFloorCollections reads and compresses every collection of d, before
+// anything is timed.
+func loadFloorCollections(d *datasetInfo) ([]floorCollection, error) {
+	paths, _, err := fileTree(d.EJSONDir())
 	if err != nil {
-		return 0, fmt.Errorf("files: %w", err)
+		return nil, err
 	}
-	db, file := filepath.Split(rel)
-	coll := strings.TrimSuffix(file, ".json")
-	data, err := os.ReadFile(ejsonPath)
+	colls := make([]floorCollection, 0, len(paths))
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 	if err != nil {
-		return 0, fmt.Errorf("files: %w", err)
+		return nil, fmt.Errorf("files: %w", err)
 	}
-	md, err := os.ReadFile(filepath.Join(d.DumpDir(), db, coll+".metadata.json"))
-	if err != nil {
-		return 0, fmt.Errorf("files: %w", err)
+	for _, p := range paths {
+		rel, err := filepath.Rel(d.EJSONDir(), p)
+		if err != nil {
+			return nil, fmt.Errorf("files: %w", err)
+		}
+		db, file := filepath.Split(rel)
+		c := floorCollection{db: filepath.Clean(db), coll: strings.TrimSuffix(file, ".json")}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("files: %w", err)
+		}
+		buf.Reset()
+		zw.Reset(&buf)
+		if _, err := zw.Write(data); err != nil {
+			return nil, fmt.Errorf("files: gzip %s: %w", p, err)
+		}
+		if err := zw.Close(); err != nil {
+			return nil, fmt.Errorf("files: gzip %s: %w", p, err)
+		}
+		c.data = bytes.Clone(buf.Bytes())
+		if c.metadata, err = os.ReadFile(filepath.Join(d.DumpDir(), c.db, c.coll+".metadata.json")); err != nil {
+			return nil, fmt.Errorf("files: %w", err)
+		}
+		colls = append(colls, c)
 	}
-	n := int64(len(data) + len(md))
+	return colls, nil
+}
+
+// makeFloorParents creates the prefix and database directories under out,
+// so each collection then costs one mkdir.
+func makeFloorParents(out string, colls []floorCollection) error {
+	made := map[string]bool{}
+	for _, c := range colls {
+		if !made[c.db] {
+			if err := os.MkdirAll(filepath.Join(out, floorPrefix, c.db), 0o755); err != nil {
+				return fmt.Errorf("files: %w", err)
+			}
+			made[c.db] = true
+		}
+	}
+	return nil
+}
+
+// write creates c's directory, data file and metadata.json under out (or
+// PUTs its two objects when put is set) and returns the bytes written.
+func (c floorCollection) write(out string, put func(key string, data []byte) error) (int64, error) {
+	n := int64(len(c.data) + len(c.metadata))
 	if put != nil {
-		dir := floorPrefix + "/" + filepath.ToSlash(filepath.Join(db, coll))
-		if err := put(dir+"/rs0.0.json", data); err != nil {
+		dir := floorPrefix + "/" + c.db + "/" + c.coll
+		if err := put(dir+"/rs0.0.json.gz", c.data); err != nil {
 			return 0, err
 		}
-		return n, put(dir+"/metadata.json", md)
+		return n, put(dir+"/metadata.json", c.metadata)
 	}
-	dir := filepath.Join(out, floorPrefix, db, coll)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir := filepath.Join(out, floorPrefix, c.db, c.coll)
+	if err := os.Mkdir(dir, 0o755); err != nil {
 		return 0, fmt.Errorf("files: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "rs0.0.json"), data, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "rs0.0.json.gz"), c.data, 0o644); err != nil {
 		return 0, fmt.Errorf("files: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "metadata.json"), md, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "metadata.json"), c.metadata, 0o644); err != nil {
 		return 0, fmt.Errorf("files: %w", err)
 	}
 	return n, nil

@@ -143,14 +143,24 @@ func peakRSS() int64 {
 	return 0
 }
 
-// BenchmarkExportTinyCollections exports 2,000 collections of 5 small
-// documents each to the local driver: per-collection costs dominate.
+// BenchmarkExportTinyCollections exports SNAPEX_BENCH_TINY (default 2,000) collections of 5 small
+// documents each, stored uncompressed as bench/run.sh stores its tiny
+// dataset, to the local driver: per-collection costs dominate.
 func BenchmarkExportTinyCollections(b *testing.B) {
-	benchmarkExport(b, tinyCollections(2000), false)
+	benchmarkRun(b, tinyCollections(tinyCount()), "", nil, snapshot.WithGzipLevel(0))
+}
+
+// tinyCount is how many tiny collections the tiny benchmarks export:
+// SNAPEX_BENCH_TINY, default 2,000 (bench/run.sh's dataset has 10,000).
+func tinyCount() int {
+	if v, err := strconv.Atoi(os.Getenv("SNAPEX_BENCH_TINY")); err == nil && v > 0 {
+		return v
+	}
+	return 2000
 }
 
 // BenchmarkExportTinyCollectionsToS3 is BenchmarkExportTinyCollections
 // into versitygw: two small PUTs per collection.
 func BenchmarkExportTinyCollectionsToS3(b *testing.B) {
-	benchmarkExport(b, tinyCollections(2000), true)
+	benchmarkExport(b, tinyCollections(tinyCount()), true)
 }

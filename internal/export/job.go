@@ -160,12 +160,18 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 		}
 		return err
 	}
-	// The last batch; its recording publishes the final exportStatus.
-	if err := log.flush(ctx); err != nil {
+	// Every data file is written: the metadata.json files may follow
+	// while the last batch is made durable and recorded (its recording
+	// publishes the final exportStatus), so the two overlap instead of
+	// waiting for each other; the Sync below covers both.
+	var files int
+	last, lctx := errgroup.WithContext(ctx)
+	last.Go(func() error { return log.flush(lctx) })
+	last.Go(func() (err error) {
+		files, err = e.writeMetadata(lctx, dest, snap, job.Prefix, nss)
 		return err
-	}
-	files, err := e.writeMetadata(ctx, dest, snap, job.Prefix, nss)
-	if err != nil {
+	})
+	if err := last.Wait(); err != nil {
 		return err
 	}
 	// .complete promises everything before it: make the metadata durable

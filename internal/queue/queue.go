@@ -44,10 +44,13 @@ type Options struct {
 	// without a trace; the export lease recovers faster (default 10m).
 	RescueAfter time.Duration
 	// PollInterval is how often idle workers look for jobs (default
-	// 200ms). On SQLite River has no notifications, and a job enqueued
-	// inside a transaction does not wake the workers, so this bounds how
-	// long a new export or snapshot waits before it starts (at 1s it was
-	// a visible part of short exports); a poll is one indexed query.
+	// 50ms on SQLite, 200ms on PostgreSQL). On SQLite River has no
+	// notifications, and a job enqueued inside a transaction does not
+	// wake the workers, so this bounds how long a new export or snapshot
+	// waits before it starts (at 1s it was a visible part of short
+	// exports); a poll is one indexed query in the same process, and one
+	// that finds nothing writes nothing. PostgreSQL wakes workers with
+	// LISTEN/NOTIFY, so there the poll is only a fallback.
 	PollInterval time.Duration
 	Log          *slog.Logger
 }
@@ -60,8 +63,13 @@ type Queue struct {
 	stop     func(ctx context.Context) error
 }
 
-// defaultPollInterval is Options.PollInterval's default.
-const defaultPollInterval = 200 * time.Millisecond
+// Options.PollInterval's defaults; River's own fetch cooldown (100ms)
+// is lowered to match when the interval is shorter.
+const (
+	defaultPollIntervalSQLite   = 50 * time.Millisecond
+	defaultPollIntervalPostgres = 200 * time.Millisecond
+	riverFetchCooldown          = 100 * time.Millisecond
+)
 
 // QueueName is the River queue snapex's jobs run on.
 const QueueName = "snapex"
@@ -74,13 +82,18 @@ func Open(ctx context.Context, st *store.Store, opts Options) (*Queue, error) {
 	if opts.RescueAfter <= 0 {
 		opts.RescueAfter = 10 * time.Minute
 	}
+	pool := st.Pool()
 	if opts.PollInterval <= 0 {
-		opts.PollInterval = defaultPollInterval
+		opts.PollInterval = defaultPollIntervalSQLite
+		if pool != nil {
+			opts.PollInterval = defaultPollIntervalPostgres
+		}
 	}
 	cfg := &river.Config{
 		Logger:               opts.Log,
 		JobTimeout:           -1, // exports run as long as they need; leases guard them
 		RescueStuckJobsAfter: opts.RescueAfter,
+		FetchCooldown:        min(riverFetchCooldown, opts.PollInterval),
 		FetchPollInterval:    opts.PollInterval,
 		MaxAttempts:          5,
 	}
@@ -88,7 +101,7 @@ func Open(ctx context.Context, st *store.Store, opts Options) (*Queue, error) {
 		cfg.Workers = opts.Workers
 		cfg.Queues = map[string]river.QueueConfig{QueueName: {MaxWorkers: opts.Concurrency}}
 	}
-	if pool := st.Pool(); pool != nil {
+	if pool != nil {
 		return build(ctx, riverpgxv5.New(pool), cfg, func(tx store.Tx) any { return tx.PGX })
 	}
 	return build(ctx, riversqlite.New(st.DB()), cfg, func(tx store.Tx) any { return tx.SQL })

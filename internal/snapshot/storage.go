@@ -82,6 +82,12 @@ const tmpPrefix = ",tmp-"
 // symbolic links inside the directory can reach files outside it. Objects
 // are written to a temporary file in the target directory and renamed into
 // place on Close, after an fsync unless NoSync is set.
+//
+// Reads go through handles on the objects' directories, kept open (at
+// most 32) until the next Delete: snapshot objects are written once under
+// a snapshot id that is never reused, so a directory is not replaced while
+// snapex runs, except by hand; one replaced behind the storage's back is
+// read from its old handle until then.
 type DirStorage struct {
 	root *os.Root
 	dir  string
@@ -91,6 +97,8 @@ type DirStorage struct {
 	NoSync bool
 
 	mu sync.Mutex // serialises directory creation and removal of empty directories
+
+	readDirs dirRoots // directories Open reads from
 }
 
 // NewDirStorage returns a DirStorage rooted at dir, creating dir if needed.
@@ -108,8 +116,9 @@ func NewDirStorage(dir string) (*DirStorage, error) {
 // Dir returns the directory the storage was opened on.
 func (s *DirStorage) Dir() string { return s.dir }
 
-// Close releases the directory handle.
+// Close releases the directory handles.
 func (s *DirStorage) Close() error {
+	s.readDirs.forget()
 	if err := s.root.Close(); err != nil {
 		return fmt.Errorf("dir storage: close %s: %w", s.dir, err)
 	}
@@ -216,7 +225,7 @@ func (s *DirStorage) Open(ctx context.Context, key string) (io.ReadCloser, error
 	if err := s.checkKey(key); err != nil {
 		return nil, err
 	}
-	f, err := s.root.Open(filepath.FromSlash(key))
+	f, err := s.openFile(filepath.FromSlash(key))
 	if err != nil {
 		return nil, fmt.Errorf("dir storage: open %s: %w", key, err)
 	}
@@ -229,6 +238,29 @@ func (s *DirStorage) Open(ctx context.Context, key string) (io.ReadCloser, error
 		return nil, fmt.Errorf("dir storage: open %s: %w", key, err)
 	}
 	return f, nil
+}
+
+// openFile opens name for reading through a root on its directory.
+func (s *DirStorage) openFile(name string) (*os.File, error) {
+	dir, base := filepath.Split(name)
+	if dir == "" {
+		return s.root.Open(name)
+	}
+	r, err := s.readDirs.get(s.root, filepath.Clean(dir))
+	if err != nil {
+		return nil, err
+	}
+	f, err := r.Open(base)
+	switch {
+	case err != nil && errors.Is(err, fs.ErrNotExist):
+		// The cached directory may have been removed and made again.
+		s.readDirs.forget()
+		return s.root.Open(name)
+	case err != nil && errors.Is(err, os.ErrClosed):
+		// Evicted (closed) by another reader in the meantime.
+		return s.root.Open(name)
+	}
+	return f, err
 }
 
 // List implements Storage.
@@ -296,6 +328,7 @@ func (s *DirStorage) Delete(ctx context.Context, key string) error {
 	name := filepath.FromSlash(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.readDirs.forget()
 	if err := s.root.RemoveAll(name); err != nil {
 		return fmt.Errorf("dir storage: delete %s: %w", key, err)
 	}

@@ -134,17 +134,37 @@ func (c *dirCache) acquire(dir string) (*dirHandle, error) {
 
 // openChild opens, creating it if needed, the directory name under
 // parent; path is its path under the root, for messages and the
-// symbolic-link fallback.
+// symbolic-link fallback. An existing directory is opened without trying
+// to create it: mkdirat takes the parent's lock exclusively even when the
+// name exists, and an export comes back to every collection's directory
+// for its metadata.json, thousands of times in one parent.
 func (c *dirCache) openChild(parent *dirHandle, name, path string) (int, error) {
+	fd, err := c.openDirAt(parent, name)
+	if err != unix.ENOENT {
+		return c.openedChild(fd, err, nil, path)
+	}
 	mkErr := ignoringEINTR(func() error { return unix.Mkdirat(parent.fd, name, 0o755) })
 	if mkErr == unix.EEXIST {
 		mkErr = nil
 	}
+	fd, err = c.openDirAt(parent, name)
+	return c.openedChild(fd, err, mkErr, path)
+}
+
+// openDirAt opens the directory name under parent, not following a
+// symbolic link.
+func (c *dirCache) openDirAt(parent *dirHandle, name string) (int, error) {
 	var fd int
 	err := ignoringEINTR(func() (err error) {
 		fd, err = unix.Openat(parent.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		return err
 	})
+	return fd, err
+}
+
+// openedChild turns openChild's attempts into its result: fd and err
+// from opening, mkErr from creating (nil when not tried or it existed).
+func (c *dirCache) openedChild(fd int, err, mkErr error, path string) (int, error) {
 	switch {
 	case err == nil:
 		return fd, nil

@@ -124,7 +124,8 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	if err := t.publish(ctx, true); err != nil {
 		return err
 	}
-	log := newProgressLog(e, dest, job.ID, t.recorded)
+	log := newProgressLog(ctx, e, dest, job.ID, t.recorded)
+	defer log.wait()
 	comp := newCompressor(e.gzipLevel(), 0)
 	defer comp.close()
 	// Large collections share the CPU through the compressor, so few run

@@ -14,10 +14,16 @@ import (
 // destination and one transaction for many files, instead of an fsync and
 // a transaction each, which is what a job of thousands of small
 // collections would otherwise spend most of its time on. A crash loses at
-// most the unrecorded batch; those files are written again under the same
-// keys on resume, so the export stays exactly once.
+// most the unrecorded files (a batch or two); those are written again
+// under the same keys on resume, so the export stays exactly once.
+//
+// A due batch is recorded in the background, so the exporter that queued
+// the record does not wait for the destination's Sync: with one large
+// collection that exporter is the whole pipeline, and a Sync that writes
+// back the last quarter second of output stalled it.
 type progressLog struct {
 	e     *Engine
+	ctx   context.Context // the job's: a background batch outlives the caller's
 	dest  blob.Bucket
 	jobID string
 	// recorded, when set, is told of every batch once it is recorded.
@@ -26,38 +32,81 @@ type progressLog struct {
 	mu      sync.Mutex
 	pending []store.Progress
 	last    time.Time // of the last flush; zero makes the first add flush at once
+	err     error     // of the last background flush; sticky
 
 	flushing sync.Mutex // one flush at a time, in order
 }
 
 // Batches end after progressBatchUnits records or progressBatchEvery,
-// whichever comes first.
+// whichever comes first. Exporters wait for the batch in flight only when
+// progressMaxPending records are queued behind it.
 const (
 	progressBatchUnits = 512
 	progressBatchEvery = 250 * time.Millisecond
+	progressMaxPending = 4 * progressBatchUnits
 )
 
-func newProgressLog(e *Engine, dest blob.Bucket, jobID string, recorded func(context.Context, []store.Progress) error) *progressLog {
-	return &progressLog{e: e, dest: dest, jobID: jobID, recorded: recorded}
+// newProgressLog returns the progress log of one run of job jobID; ctx is
+// the run's context, under which background batches are recorded.
+func newProgressLog(ctx context.Context, e *Engine, dest blob.Bucket, jobID string, recorded func(context.Context, []store.Progress) error) *progressLog {
+	return &progressLog{e: e, ctx: ctx, dest: dest, jobID: jobID, recorded: recorded}
 }
 
-// add queues p, whose data files have been written, and records the
-// batch when it is due.
+// add queues p, whose data files have been written, and starts recording
+// the batch in the background when it is due. It reports the failure of
+// an earlier background batch.
 func (l *progressLog) add(ctx context.Context, p store.Progress) error {
 	l.mu.Lock()
-	l.pending = append(l.pending, p)
-	due := len(l.pending) >= progressBatchUnits || time.Since(l.last) >= progressBatchEvery
-	l.mu.Unlock()
-	if !due {
-		return nil
+	if l.err != nil {
+		err := l.err
+		l.mu.Unlock()
+		return err
 	}
-	return l.flush(ctx)
+	l.pending = append(l.pending, p)
+	n := len(l.pending)
+	due := n >= progressBatchUnits || time.Since(l.last) >= progressBatchEvery
+	l.mu.Unlock()
+	switch {
+	case n >= progressMaxPending:
+		// The batch in flight is slow: wait for it, then record ours.
+		return l.flush(ctx)
+	case due && l.flushing.TryLock():
+		go func() {
+			defer l.flushing.Unlock()
+			if err := l.flushLocked(l.ctx); err != nil {
+				l.mu.Lock()
+				l.err = err
+				l.mu.Unlock()
+			}
+		}()
+	}
+	return nil
 }
 
-// flush makes the queued files durable and records their progress.
+// flush waits for the batch in flight, then records everything queued. It
+// reports the failure of an earlier background batch.
 func (l *progressLog) flush(ctx context.Context) error {
 	l.flushing.Lock()
 	defer l.flushing.Unlock()
+	l.mu.Lock()
+	err := l.err
+	l.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return l.flushLocked(ctx)
+}
+
+// wait returns once no batch is being recorded; the run calls it before
+// it ends, so no background batch outlives it.
+func (l *progressLog) wait() {
+	l.flushing.Lock()
+	defer l.flushing.Unlock() // holding it was the point: no batch is in flight now
+}
+
+// flushLocked makes the queued files durable and records their progress;
+// the caller holds l.flushing.
+func (l *progressLog) flushLocked(ctx context.Context) error {
 	l.mu.Lock()
 	batch := l.pending
 	l.pending, l.last = nil, time.Now()

@@ -1,0 +1,59 @@
+package export_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/snapex/snapex/internal/atlas"
+	"github.com/snapex/snapex/internal/store"
+)
+
+// Progress is recorded in the background; when recording fails there
+// (here: another worker took the job's lease after the first batch), the
+// run stops, leaves the job to the lease's holder and never writes
+// .complete.
+func TestBackgroundProgressFailureStopsTheRun(t *testing.T) {
+	colls := map[string]int{}
+	for i := range 1500 {
+		colls[fmt.Sprintf("tiny.c%04d", i)] = 2
+	}
+	f := newFixture(t, "", "", "Cluster0", []string{"rs0"}, colls)
+	job := f.newJob()
+	e := f.engine("w1")
+	e.LeaseTTL = time.Hour // only the theft below ends w1's lease
+	var steal sync.Once
+	var stealErr error
+	e.AfterChunk = func(id string, _ store.Progress) {
+		steal.Do(func() {
+			ctx := context.Background()
+			if stealErr = f.store.ReleaseExportLease(ctx, id, "w1"); stealErr != nil {
+				return
+			}
+			now := time.Now()
+			_, _, stealErr = f.store.AcquireExportLease(ctx, id, "thief", now, now.Add(time.Hour))
+		})
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.Run(context.Background(), job.ID, false) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the run did not stop after its progress could no longer be recorded")
+	}
+	if stealErr != nil {
+		t.Fatalf("taking the lease: %v", stealErr)
+	}
+	if err != nil {
+		t.Fatalf("Run = %v; a lost lease ends the run quietly", err)
+	}
+	if got := f.job(job.ID); got.State != atlas.ExportInProgress {
+		t.Fatalf("job %+v; want it left InProgress to the lease's holder", got)
+	}
+	if ok, _ := openLocal(t, f).Exists(context.Background(), job.Prefix+"/.complete"); ok {
+		t.Fatal(".complete written by a run whose progress could not be recorded")
+	}
+}

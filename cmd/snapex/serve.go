@@ -46,9 +46,11 @@ func runServe(args []string) error {
 	if *listen != "" {
 		cfg.Listen = *listen
 	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	logRuntime(log, tuneRuntime(cfg, os.Getenv))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	return serve(ctx, cfg, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	return serve(ctx, cfg, log)
 }
 
 // starterConfig returns dir's config, creating the starter setup first when

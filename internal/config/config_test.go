@@ -97,6 +97,7 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		{"two backends", "local: {directory: buckets}", "local: {directory: buckets}, gcp: {}", 15, "exactly one"},
 		{"unknown field", "name: Org\n", "name: Org\n    colour: blue\n", 5, "colour"},
 		{"tuning out of range", "database: snapex.db\n", "database: snapex.db\nexports: {chunkMiB: 99999}\n", 2, "between 1 and 4096"},
+		{"memory limit too small", "database: snapex.db\n", "database: snapex.db\nmemoryLimitMiB: 16\n", 2, "memoryLimitMiB: must be between 64 and 1048576"},
 		{"rate limit out of range", "database: snapex.db\n", "database: snapex.db\nrateLimit: {requestsPerMinute: -5}\n", 2, "requestsPerMinute"},
 	}
 	for _, c := range cases {

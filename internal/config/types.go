@@ -18,6 +18,9 @@ type Config struct {
 	SnapshotStorage SnapshotStorage `yaml:"snapshotStorage"`
 	// RateLimit bounds requests per API key or service account.
 	RateLimit RateLimit `yaml:"rateLimit"`
+	// MemoryLimitMiB is the process's soft memory limit for the Go
+	// runtime (0: GOMEMLIMIT from the environment if set, else 160).
+	MemoryLimitMiB int `yaml:"memoryLimitMiB"`
 	// Snapshots tunes how snapshots are taken from clusters.
 	Snapshots SnapshotSettings `yaml:"snapshots"`
 	// Exports tunes the export engine.

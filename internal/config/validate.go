@@ -50,6 +50,7 @@ func (c *Config) validate(base string) Errors {
 	v.snapshotStorage(&c.SnapshotStorage, c.DataDir)
 	v.exports(&c.Exports)
 	v.snapshots(&c.Snapshots)
+	v.optionalRange("memoryLimitMiB", c.MemoryLimitMiB, 64, 1<<20)
 	switch rl := &c.RateLimit; {
 	case rl.RequestsPerMinute == 0:
 		rl.RequestsPerMinute = 1200

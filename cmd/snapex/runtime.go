@@ -19,35 +19,24 @@ const (
 	defaultMemoryLimitMiB = 160
 )
 
-// runtimeSettings is what tuneRuntime applied; -1 means left to the
-// environment (GOGC, GOMEMLIMIT).
-type runtimeSettings struct {
-	GCPercent      int
-	MemoryLimitMiB int
-}
-
 // tuneRuntime applies the memory settings: memoryLimitMiB from the config
 // wins, then GOMEMLIMIT, then the default; GOGC, when set, wins over the
 // default GC percentage.
-func tuneRuntime(cfg *config.Config, getenv func(string) string) runtimeSettings {
-	s := runtimeSettings{GCPercent: -1, MemoryLimitMiB: -1}
+func tuneRuntime(cfg *config.Config, getenv func(string) string) {
 	switch {
 	case cfg.MemoryLimitMiB > 0:
-		s.MemoryLimitMiB = cfg.MemoryLimitMiB
+		debug.SetMemoryLimit(int64(cfg.MemoryLimitMiB) << 20)
 	case getenv("GOMEMLIMIT") == "":
-		s.MemoryLimitMiB = defaultMemoryLimitMiB
-	}
-	if s.MemoryLimitMiB > 0 {
-		debug.SetMemoryLimit(int64(s.MemoryLimitMiB) << 20)
+		debug.SetMemoryLimit(defaultMemoryLimitMiB << 20)
 	}
 	if getenv("GOGC") == "" {
-		s.GCPercent = defaultGCPercent
-		debug.SetGCPercent(s.GCPercent)
+		debug.SetGCPercent(defaultGCPercent)
 	}
-	return s
 }
 
 // logRuntime reports the memory settings in effect.
-func logRuntime(log *slog.Logger, s runtimeSettings) {
-	log.Info("go runtime", "gcPercent", s.GCPercent, "memoryLimitMiB", debug.SetMemoryLimit(-1)>>20)
+func logRuntime(log *slog.Logger) {
+	gc := debug.SetGCPercent(-1) // reading it means setting it: put it back
+	debug.SetGCPercent(gc)
+	log.Info("go runtime", "gcPercent", gc, "memoryLimitMiB", debug.SetMemoryLimit(-1)>>20)
 }

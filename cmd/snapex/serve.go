@@ -47,7 +47,8 @@ func runServe(args []string) error {
 		cfg.Listen = *listen
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	logRuntime(log, tuneRuntime(cfg, os.Getenv))
+	tuneRuntime(cfg, os.Getenv)
+	logRuntime(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	return serve(ctx, cfg, log)

@@ -56,12 +56,10 @@ func newProgressLog(ctx context.Context, e *Engine, dest blob.Bucket, jobID stri
 // the batch in the background when it is due. It reports the failure of
 // an earlier background batch.
 func (l *progressLog) add(ctx context.Context, p store.Progress) error {
-	l.mu.Lock()
-	if l.err != nil {
-		err := l.err
-		l.mu.Unlock()
+	if err := l.failed(); err != nil {
 		return err
 	}
+	l.mu.Lock()
 	l.pending = append(l.pending, p)
 	n := len(l.pending)
 	due := n >= progressBatchUnits || time.Since(l.last) >= progressBatchEvery
@@ -88,13 +86,17 @@ func (l *progressLog) add(ctx context.Context, p store.Progress) error {
 func (l *progressLog) flush(ctx context.Context) error {
 	l.flushing.Lock()
 	defer l.flushing.Unlock()
-	l.mu.Lock()
-	err := l.err
-	l.mu.Unlock()
-	if err != nil {
+	if err := l.failed(); err != nil {
 		return err
 	}
 	return l.flushLocked(ctx)
+}
+
+// failed returns the error of a background batch that failed, if one did.
+func (l *progressLog) failed() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
 }
 
 // wait returns once no batch is being recorded; the run calls it before

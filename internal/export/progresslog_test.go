@@ -3,6 +3,7 @@ package export_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,11 +14,14 @@ import (
 
 // Progress is recorded in the background; when recording fails there
 // (here: another worker took the job's lease after the first batch), the
-// run stops, leaves the job to the lease's holder and never writes
+// run stops before its remaining collections (exporters learn of the
+// failure at their next record, at the latest once progressMaxPending
+// records wait), leaves the job to the lease's holder and never writes
 // .complete.
 func TestBackgroundProgressFailureStopsTheRun(t *testing.T) {
 	colls := map[string]int{}
-	for i := range 1500 {
+	const total = 3000 // more than the 2,048 records that may queue, plus one batch and the exporters in flight
+	for i := range total {
 		colls[fmt.Sprintf("tiny.c%04d", i)] = 2
 	}
 	f := newFixture(t, "", "", "Cluster0", []string{"rs0"}, colls)
@@ -53,7 +57,21 @@ func TestBackgroundProgressFailureStopsTheRun(t *testing.T) {
 	if got := f.job(job.ID); got.State != atlas.ExportInProgress {
 		t.Fatalf("job %+v; want it left InProgress to the lease's holder", got)
 	}
-	if ok, _ := openLocal(t, f).Exists(context.Background(), job.Prefix+"/.complete"); ok {
+	out := openLocal(t, f)
+	if ok, _ := out.Exists(context.Background(), job.Prefix+"/.complete"); ok {
 		t.Fatal(".complete written by a run whose progress could not be recorded")
 	}
+	written := 0
+	for o, err := range out.List(context.Background(), job.Prefix+"/") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(o.Key, ".json.gz") {
+			written++
+		}
+	}
+	if written >= total {
+		t.Fatalf("all %d collections were exported after the progress could no longer be recorded", written)
+	}
+	t.Logf("%d of %d collections exported before the run stopped", written, total)
 }

@@ -253,9 +253,13 @@ func (s *DirStorage) openFile(name string) (*os.File, error) {
 	f, err := r.Open(base)
 	switch {
 	case err != nil && errors.Is(err, fs.ErrNotExist):
-		// The cached directory may have been removed and made again.
-		s.readDirs.forget()
-		return s.root.Open(name)
+		// Missing, or the cached directory was removed and made again:
+		// the full path tells, and a stale cache is dropped.
+		f, err = s.root.Open(name)
+		if err == nil {
+			s.readDirs.forget()
+		}
+		return f, err
 	case err != nil && errors.Is(err, os.ErrClosed):
 		// Evicted (closed) by another reader in the meantime.
 		return s.root.Open(name)

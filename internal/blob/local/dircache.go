@@ -139,32 +139,14 @@ func (c *dirCache) acquire(dir string) (*dirHandle, error) {
 // name exists, and an export comes back to every collection's directory
 // for its metadata.json, thousands of times in one parent.
 func (c *dirCache) openChild(parent *dirHandle, name, path string) (int, error) {
-	fd, err := c.openDirAt(parent, name)
-	if err != unix.ENOENT {
-		return c.openedChild(fd, err, nil, path)
+	fd, err := openDirAt(parent, name)
+	var mkErr error // why it could not be created, when that was tried
+	if err == unix.ENOENT {
+		if mkErr = ignoringEINTR(func() error { return unix.Mkdirat(parent.fd, name, 0o755) }); mkErr == unix.EEXIST {
+			mkErr = nil
+		}
+		fd, err = openDirAt(parent, name)
 	}
-	mkErr := ignoringEINTR(func() error { return unix.Mkdirat(parent.fd, name, 0o755) })
-	if mkErr == unix.EEXIST {
-		mkErr = nil
-	}
-	fd, err = c.openDirAt(parent, name)
-	return c.openedChild(fd, err, mkErr, path)
-}
-
-// openDirAt opens the directory name under parent, not following a
-// symbolic link.
-func (c *dirCache) openDirAt(parent *dirHandle, name string) (int, error) {
-	var fd int
-	err := ignoringEINTR(func() (err error) {
-		fd, err = unix.Openat(parent.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		return err
-	})
-	return fd, err
-}
-
-// openedChild turns openChild's attempts into its result: fd and err
-// from opening, mkErr from creating (nil when not tried or it existed).
-func (c *dirCache) openedChild(fd int, err, mkErr error, path string) (int, error) {
 	switch {
 	case err == nil:
 		return fd, nil
@@ -178,6 +160,17 @@ func (c *dirCache) openedChild(fd int, err, mkErr error, path string) (int, erro
 		return c.openViaRoot(path)
 	}
 	return -1, &fs.PathError{Op: "openat", Path: path, Err: err}
+}
+
+// openDirAt opens the directory name under parent, not following a
+// symbolic link.
+func openDirAt(parent *dirHandle, name string) (int, error) {
+	var fd int
+	err := ignoringEINTR(func() (err error) {
+		fd, err = unix.Openat(parent.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		return err
+	})
+	return fd, err
 }
 
 // openViaRoot opens the directory path through the os.Root and returns a

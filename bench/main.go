@@ -308,24 +308,6 @@ func run(args []string) error {
 		}
 	}
 
-	// Warm the page cache so that no contender pays for the first read.
-	logf("warming the page cache")
-	warm := []string{}
-	for _, name := range o.datasets {
-		warm = append(warm, infos[name].DumpDir())
-		if (want(cLimit) || want(cFiles) || want(cFilesS3)) && name != dsTwentyGz {
-			warm = append(warm, infos[name].EJSONDir())
-		}
-	}
-	if sx != nil {
-		warm = append(warm, filepath.Join(sx.dir, "snapshots"))
-	}
-	for _, d := range warm {
-		if err := readAll(d); err != nil {
-			return err
-		}
-	}
-
 	// The measurement: per dataset, rounds of every contender in turn.
 	if err := initTrash(o.work); err != nil {
 		return err

@@ -170,11 +170,11 @@ func ensureDataset(work, name string, scale float64, logf func(string, ...any)) 
 	if info, ok := loadInfo(dir, scale); ok {
 		return info, nil
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	if err := removeAll(dir); err != nil {
 		return nil, fmt.Errorf("remove stale dataset %s: %w", dir, err)
 	}
 	tmp := dir + ".partial"
-	if err := os.RemoveAll(tmp); err != nil {
+	if err := removeAll(tmp); err != nil {
 		return nil, fmt.Errorf("remove partial dataset %s: %w", tmp, err)
 	}
 	start := time.Now()
@@ -501,7 +501,7 @@ func ensureEJSON(info *datasetInfo, logf func(string, ...any)) error {
 	start := time.Now()
 	logf("converting dataset %s to Extended JSON (untimed, for the limit)", info.Name)
 	tmp := info.EJSONDir() + ".partial"
-	if err := os.RemoveAll(tmp); err != nil {
+	if err := removeAll(tmp); err != nil {
 		return fmt.Errorf("remove %s: %w", tmp, err)
 	}
 	err := parallel(len(info.Collections), runtime.NumCPU(), func(i int) error {

@@ -252,6 +252,10 @@ func run(args []string) error {
 		}
 	}
 
+	// From here on, deletions are recorded (see bench/trash.go).
+	if err := initTrash(o.work); err != nil {
+		return err
+	}
 	// Datasets (cached) and, for the limit, their Extended JSON.
 	infos := map[string]*datasetInfo{}
 	for _, name := range o.datasets {
@@ -274,7 +278,7 @@ func run(args []string) error {
 	var vg *versity
 	if want(cSnapexS3) || want(cFilesS3) {
 		s3dir := filepath.Join(o.work, "versitygw")
-		if err := os.RemoveAll(s3dir); err != nil {
+		if err := removeAll(s3dir); err != nil {
 			return fmt.Errorf("clear %s: %w", s3dir, err)
 		}
 		if vg, err = startVersity(versityBin, s3dir); err != nil {
@@ -308,10 +312,9 @@ func run(args []string) error {
 		}
 	}
 
-	// The measurement: per dataset, rounds of every contender in turn.
-	if err := initTrash(o.work); err != nil {
-		return err
-	}
+	// The measurement: per dataset, rounds of every contender in turn,
+	// not before the setup's deletions stop slowing file creation down.
+	awaitQuiet(logf)
 	cells := map[string]map[string]*cell{}
 	outDir := filepath.Join(o.work, "out")
 	started := time.Now()

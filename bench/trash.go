@@ -1,18 +1,83 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
+	"time"
 )
 
 // Outputs are not deleted during the measurement but moved into a trash
-// directory (one rename) and deleted at the end: on this machine's ext4,
-// creating thousands of directories right after deleting thousands is
-// up to 2× slower than on a fresh file system (measured: three back-to-back
-// runs of the tiny-collections floor took 2.2, 3.4 and 4.3 s), which
-// penalised whichever contender ran after a deletion.
+// directory (one rename) and deleted at the end, and no contender is
+// measured within deletionQuiet of a deletion: on this machine's ext4
+// (no journal), creating thousands of directories right after deleting
+// thousands is up to 2× slower than on a fresh file system (measured:
+// three back-to-back runs of the tiny-collections floor took 2.2, 3.4
+// and 4.3 s), which penalised whichever contender ran after a deletion.
+// The cause is in the kernel's inode allocator (fs/ext4/ialloc.c,
+// recently_deleted): without a journal, a free inode whose deletion is
+// less than 60 s old (360 s while its inode table block is not yet
+// written back) is skipped, and every allocation in that block group
+// checks each such inode again, one buffer-cache lookup each. A perf
+// profile of snapex on the tiny dataset a few seconds after the
+// harness had deleted the previous run's state put half of its file
+// creations' kernel time there.
+
+// deletionQuiet is how long after the last deletion (written back by
+// sync) measurements wait: the kernel's 60 s, plus a margin.
+const deletionQuiet = 65 * time.Second
+
+// lastDeletionFile, under the work directory, records when a run of the
+// harness last deleted something, so the next run (which may start
+// seconds after the previous one emptied its trash) waits too.
+const lastDeletionFile = "last-deletion"
+
+// deletionsIn is the work directory whose lastDeletionFile removeAll
+// updates; set by initTrash (unit tests leave it empty).
+var deletionsIn string
+
+// removeAll is os.RemoveAll that records the time when it deleted
+// something.
+func removeAll(path string) error {
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	err := os.RemoveAll(path)
+	if deletionsIn != "" {
+		stamp := strconv.FormatInt(time.Now().Unix(), 10)
+		if werr := os.WriteFile(filepath.Join(deletionsIn, lastDeletionFile), []byte(stamp), 0o644); err == nil && werr != nil {
+			err = fmt.Errorf("record deletion: %w", werr)
+		}
+	}
+	return err
+}
+
+// awaitQuiet writes back every deletion (sync) and sleeps until
+// deletionQuiet has passed since the last one recorded.
+func awaitQuiet(logf func(string, ...any)) {
+	syscall.Sync()
+	if deletionsIn == "" {
+		return
+	}
+	b, err := os.ReadFile(filepath.Join(deletionsIn, lastDeletionFile))
+	if err != nil {
+		return
+	}
+	sec, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return
+	}
+	if wait := time.Until(time.Unix(sec, 0).Add(deletionQuiet)); wait > 0 {
+		logf("waiting %s: files deleted less than %s ago slow down file creation on ext4 without a journal (bench/trash.go)", wait.Round(time.Second), deletionQuiet)
+		time.Sleep(wait)
+	}
+}
 
 // trashDir holds the outputs of finished runs; set by initTrash.
 var (
@@ -20,11 +85,12 @@ var (
 	trashSeq atomic.Int64
 )
 
-// initTrash empties (what an earlier run left) and creates the trash
-// directory under work.
+// initTrash records deletions under work from now on, empties the trash
+// (what an earlier run left) and creates it.
 func initTrash(work string) error {
+	deletionsIn = work
 	trashDir = filepath.Join(work, "trash")
-	if err := os.RemoveAll(trashDir); err != nil {
+	if err := removeAll(trashDir); err != nil {
 		return fmt.Errorf("empty %s: %w", trashDir, err)
 	}
 	if err := os.MkdirAll(trashDir, 0o755); err != nil {
@@ -37,7 +103,7 @@ func initTrash(work string) error {
 // tests), it deletes dir.
 func discard(dir string) error {
 	if trashDir == "" {
-		return os.RemoveAll(dir)
+		return removeAll(dir)
 	}
 	to := filepath.Join(trashDir, fmt.Sprintf("%06d-%s", trashSeq.Add(1), filepath.Base(dir)))
 	if err := os.Rename(dir, to); err != nil && !os.IsNotExist(err) {
@@ -51,7 +117,7 @@ func emptyTrash() error {
 	if trashDir == "" {
 		return nil
 	}
-	if err := os.RemoveAll(trashDir); err != nil {
+	if err := removeAll(trashDir); err != nil {
 		return fmt.Errorf("empty %s: %w", trashDir, err)
 	}
 	return nil

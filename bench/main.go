@@ -278,7 +278,7 @@ func run(args []string) error {
 	var vg *versity
 	if want(cSnapexS3) || want(cFilesS3) {
 		s3dir := filepath.Join(o.work, "versitygw")
-		if err := removeAll(s3dir); err != nil {
+		if err := discard(s3dir); err != nil {
 			return fmt.Errorf("clear %s: %w", s3dir, err)
 		}
 		if vg, err = startVersity(versityBin, s3dir); err != nil {

@@ -44,7 +44,7 @@ type snapexEnv struct {
 
 // newSnapexEnv writes a fresh config (and state directory) under dir.
 func newSnapexEnv(bin, dir string, s3 *versity, chunkMiB, parallelism int) (*snapexEnv, error) {
-	if err := removeAll(dir); err != nil {
+	if err := discard(dir); err != nil {
 		return nil, fmt.Errorf("clear snapex state %s: %w", dir, err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "buckets"), 0o755); err != nil {

@@ -21,17 +21,20 @@ import (
 // three back-to-back runs of the tiny-collections floor took 2.2, 3.4
 // and 4.3 s), which penalised whichever contender ran after a deletion.
 // The cause is in the kernel's inode allocator (fs/ext4/ialloc.c,
-// recently_deleted): without a journal, a free inode whose deletion is
-// less than 60 s old (360 s while its inode table block is not yet
-// written back) is skipped, and every allocation in that block group
-// checks each such inode again, one buffer-cache lookup each. A perf
-// profile of snapex on the tiny dataset a few seconds after the
-// harness had deleted the previous run's state put half of its file
-// creations' kernel time there.
+// recently_deleted): without a journal, a free inode deleted less than
+// 60 s ago is skipped (less than 360 s ago while the inode table block
+// holding it is dirty, which every new inode allocated into that block
+// makes it), and every allocation in the block group checks each such
+// inode again, one buffer-cache lookup each. perf profiles of the floor
+// on the tiny dataset 90 s after the previous run emptied its trash put
+// 80 % of its directory and file creations' samples there. So the
+// harness deletes nothing before measuring (an earlier run's state goes
+// to the trash too) and waits when an earlier run deleted its trash
+// less than deletionQuiet ago.
 
-// deletionQuiet is how long after the last deletion (written back by
-// sync) measurements wait: the kernel's 60 s, plus a margin.
-const deletionQuiet = 65 * time.Second
+// deletionQuiet is how long after the last deletion measurements wait:
+// the kernel's 360 s, plus a margin.
+const deletionQuiet = 370 * time.Second
 
 // lastDeletionFile, under the work directory, records when a run of the
 // harness last deleted something, so the next run (which may start
@@ -99,8 +102,8 @@ func initTrash(work string) error {
 	return nil
 }
 
-// discard moves dir (if it exists) into the trash. Without a trash (unit
-// tests), it deletes dir.
+// discard moves dir (if it exists) into the trash, to be deleted after
+// the measurements. Without a trash (unit tests), it deletes dir.
 func discard(dir string) error {
 	if trashDir == "" {
 		return removeAll(dir)

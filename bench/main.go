@@ -68,6 +68,7 @@ type options struct {
 	chunkMiB    int
 	parallelism int
 	verify      bool
+	keepOutputs bool   // leave the outputs in the trash
 	render      string // re-render this raw results file instead of measuring
 	explicitOut string // -out as given
 }
@@ -112,6 +113,7 @@ func parseFlags(args []string, root string) (*options, error) {
 	fs.IntVar(&o.chunkMiB, "chunk-mib", 64, "snapex exports.chunkMiB")
 	fs.IntVar(&o.parallelism, "parallelism", 2, "snapex exports.parallelism")
 	fs.BoolVar(&o.verify, "verify", true, "in the first round, check that every contender's output has one line per document")
+	fs.BoolVar(&o.keepOutputs, "keep-outputs", false, "leave the outputs (and an earlier run's) in the work directory's trash instead of deleting them, so that runs in a row need not wait for deletions to stop slowing file creation down (bench/trash.go)")
 	fs.StringVar(&o.render, "render", "", "render the table again from a raw results file (results*.json) instead of measuring")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -253,7 +255,7 @@ func run(args []string) error {
 	}
 
 	// From here on, deletions are recorded (see bench/trash.go).
-	if err := initTrash(o.work); err != nil {
+	if err := initTrash(o.work, o.keepOutputs); err != nil {
 		return err
 	}
 	// Datasets (cached) and, for the limit, their Extended JSON.
@@ -394,9 +396,13 @@ func run(args []string) error {
 		}
 	}
 	elapsed := time.Since(started)
-	logf("deleting the outputs")
-	if err := emptyTrash(); err != nil {
-		return err
+	if o.keepOutputs {
+		logf("outputs kept in %s (-keep-outputs): the next run without the flag deletes them, and then waits before measuring", trashDir)
+	} else {
+		logf("deleting the outputs")
+		if err := emptyTrash(); err != nil {
+			return err
+		}
 	}
 
 	rep := &report{

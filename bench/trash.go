@@ -86,13 +86,18 @@ func awaitQuiet(logf func(string, ...any)) {
 var (
 	trashDir string
 	trashSeq atomic.Int64
+	trashRun string // tells this run's discarded outputs from earlier ones
 )
 
 // initTrash records deletions under work from now on, empties the trash
-// (what an earlier run left) and creates it.
-func initTrash(work string) error {
+// (what an earlier run left, unless keep) and creates it.
+func initTrash(work string, keep bool) error {
 	deletionsIn = work
 	trashDir = filepath.Join(work, "trash")
+	trashRun = strconv.FormatInt(time.Now().UnixNano(), 36)
+	if keep {
+		return os.MkdirAll(trashDir, 0o755)
+	}
 	if err := removeAll(trashDir); err != nil {
 		return fmt.Errorf("empty %s: %w", trashDir, err)
 	}
@@ -108,7 +113,7 @@ func discard(dir string) error {
 	if trashDir == "" {
 		return removeAll(dir)
 	}
-	to := filepath.Join(trashDir, fmt.Sprintf("%06d-%s", trashSeq.Add(1), filepath.Base(dir)))
+	to := filepath.Join(trashDir, fmt.Sprintf("%s-%06d-%s", trashRun, trashSeq.Add(1), filepath.Base(dir)))
 	if err := os.Rename(dir, to); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("move %s to the trash: %w", dir, err)
 	}

@@ -14,7 +14,9 @@
 //
 // Each "<id>/<rs>/" is exactly what `mongodump --gzip --out <rs>` writes
 // for that replica set, so `mongorestore --gzip --dir <id>/<rs>` restores
-// it. The metadata file holds {"options", "indexes", "uuid",
+// it. Snapshots written with gzip level 0 (snapshots.uncompressed) store
+// the same files without ".gz", as mongodump without --gzip writes them
+// (and mongorestore without --gzip reads them). The metadata file holds {"options", "indexes", "uuid",
 // "collectionName", "type"} in mongodump's order and encoding; views have a
 // metadata file and no data file, as in mongodump.
 //

@@ -169,20 +169,32 @@ func indexNames(t *testing.T, coll *mongo.Collection) []string {
 }
 
 // TestMongorestoreRestoresSnapshot restores a replica set's tree of a
-// snapshot with mongorestore --gzip: data, indexes and escaped names. With
-// FerretDB as the server only the reading half can be checked (see below).
+// snapshot with mongorestore --gzip, and of an uncompressed snapshot with
+// plain mongorestore: data, indexes and escaped names. With FerretDB as
+// the server only the reading half can be checked (see below).
 func TestMongorestoreRestoresSnapshot(t *testing.T) {
 	uri := testenv.FerretDB(t)
 	client := connect(t, uri)
+	t.Run("gzip", func(t *testing.T) { testMongorestore(t, uri, client, "restored", nil, "--gzip", ".gz") })
+	t.Run("uncompressed", func(t *testing.T) {
+		testMongorestore(t, uri, client, "restored_plain", []WriterOption{WithGzipLevel(0)}, "", "")
+	})
+}
+
+// testMongorestore writes a snapshot of two collections of database db
+// with opts, restores it with mongorestore (plus flag, when not empty) and
+// checks what the server holds; suffix is what the snapshot's file names
+// end with after ".metadata.json".
+func testMongorestore(t *testing.T, uri string, client *mongo.Client, db string, opts []WriterOption, flag, suffix string) {
 	st, dir := newDirStorage(t)
 	ctx := context.Background()
-	w, err := NewWriter(ctx, st, Manifest{ID: "mr"})
+	w, err := NewWriter(ctx, st, Manifest{ID: "mr"}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	names := []string{"plain", "with/slash and space"}
 	for _, name := range names {
-		cw, err := w.CreateCollection(ctx, "rs0", "restored", Metadata{
+		cw, err := w.CreateCollection(ctx, "rs0", db, Metadata{
 			CollectionName: name,
 			Indexes: []bson.Raw{
 				mustMarshal(t, bson.D{{Key: "v", Value: int32(2)}, {Key: "key", Value: bson.D{{Key: "_id", Value: int32(1)}}}, {Key: "name", Value: "_id_"}}),
@@ -205,7 +217,11 @@ func TestMongorestoreRestoresSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	rsDir := filepath.Join(dir, "mr", "rs0")
-	cmd := exec.Command(testenv.Tool(t, "mongorestore"), "--uri", uri, "--gzip", "--dir", rsDir)
+	args := []string{"--uri", uri, "--dir", rsDir}
+	if flag != "" {
+		args = append(args, flag)
+	}
+	cmd := exec.Command(testenv.Tool(t, "mongorestore"), args...)
 	outBytes, err := cmd.CombinedOutput()
 	out := string(outBytes)
 	// mongorestore parses every metadata file before inserting anything, so
@@ -213,7 +229,7 @@ func TestMongorestoreRestoresSnapshot(t *testing.T) {
 	// file names and the metadata.
 	for _, name := range names {
 		stem := EscapeCollectionName(name)
-		want := fmt.Sprintf("reading metadata for restored.%s from %s", name, filepath.Join(rsDir, "restored", stem+".metadata.json.gz"))
+		want := fmt.Sprintf("reading metadata for %s.%s from %s", db, name, filepath.Join(rsDir, db, stem+".metadata.json"+suffix))
 		if !strings.Contains(out, want) {
 			t.Errorf("mongorestore output lacks %q:\n%s", want, out)
 		}
@@ -230,7 +246,7 @@ func TestMongorestoreRestoresSnapshot(t *testing.T) {
 	}
 
 	for _, name := range names {
-		coll := client.Database("restored").Collection(name)
+		coll := client.Database(db).Collection(name)
 		docs := collectionDocs(t, coll)
 		if len(docs) != 400 {
 			t.Fatalf("%s: restored %d documents, want 400", name, len(docs))

@@ -13,8 +13,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// TestUncompressedSnapshot stores data files as plain .bson with gzip
-// level 0 and reads the same documents back.
+// TestUncompressedSnapshot stores data and metadata files uncompressed
+// (plain .bson and .metadata.json, as mongodump without --gzip) with gzip
+// level 0 and reads the same documents and metadata back.
 func TestUncompressedSnapshot(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -26,7 +27,10 @@ func TestUncompressedSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cw, err := w.CreateCollection(ctx, "rs0", "db", snapshot.Metadata{CollectionName: "coll"})
+	md := snapshot.Metadata{CollectionName: "coll", UUID: "0123456789abcdef0123456789abcdef", Indexes: []bson.Raw{
+		mustRaw(t, bson.D{{Key: "v", Value: int32(2)}, {Key: "key", Value: bson.D{{Key: "_id", Value: int32(1)}}}, {Key: "name", Value: "_id_"}}),
+	}}
+	cw, err := w.CreateCollection(ctx, "rs0", "db", md)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,9 +57,28 @@ func TestUncompressedSnapshot(t *testing.T) {
 	if err != nil || !bytes.Equal(raw, bytes.Join(want, nil)) {
 		t.Fatalf("plain data file differs from the documents (%v)", err)
 	}
+	mdFile := m.ReplicaSets[0].Collections[0].MetadataFile
+	if !strings.HasSuffix(mdFile, "/coll.metadata.json") {
+		t.Fatalf("metadata file %s is not plain .metadata.json", mdFile)
+	}
+	md.Type = snapshot.TypeCollection
+	wantMD, err := md.MarshalMongodump()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, err := os.ReadFile(filepath.Join(dir, m.ID, mdFile)); err != nil || !bytes.Equal(raw, wantMD) {
+		t.Fatalf("plain metadata file is %q (%v), want %q", raw, err, wantMD)
+	}
 	snap, err := snapshot.Open(ctx, st, m.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	got, err := snap.ReadMetadata(ctx, "rs0", "db", "coll")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.UUID != md.UUID || len(got.Indexes) != 1 || !bytes.Equal(got.Indexes[0], md.Indexes[0]) {
+		t.Fatalf("metadata read back as %+v", got)
 	}
 	r, err := snap.OpenCollection(ctx, "rs0", "db", "coll")
 	if err != nil {
@@ -68,4 +91,13 @@ func TestUncompressedSnapshot(t *testing.T) {
 			t.Fatalf("document %d: %v", i, err)
 		}
 	}
+}
+
+func mustRaw(t *testing.T, v any) bson.Raw {
+	t.Helper()
+	b, err := bson.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

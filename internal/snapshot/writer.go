@@ -38,9 +38,10 @@ type writerConfig struct {
 }
 
 // WithGzipLevel sets the gzip level of data and metadata files: -2 (Huffman
-// only), -1 (default), 1 (fastest) to 9 (smallest), or 0: data files are
-// stored uncompressed as plain "<coll>.bson" (more disk, no decompression
-// when exporting).
+// only), -1 (default), 1 (fastest) to 9 (smallest), or 0: both are stored
+// uncompressed, as plain "<coll>.bson" and "<coll>.metadata.json" (what
+// mongodump writes without --gzip; more disk, no decompression when
+// exporting).
 func WithGzipLevel(level int) WriterOption {
 	return func(c *writerConfig) error {
 		if level < gzip.HuffmanOnly || level > gzip.BestCompression {
@@ -178,6 +179,10 @@ func (w *Writer) CreateCollection(ctx context.Context, rs, db string, md Metadat
 		return nil, fmt.Errorf("snapshot writer: %s.%s: %w", db, md.CollectionName, err)
 	}
 	ns := db + "." + md.CollectionName
+	gzSuffix := ".gz"
+	if w.level == 0 {
+		gzSuffix = "" // stored uncompressed, as mongodump without --gzip
+	}
 	rsDir := EscapeReplicaSetName(rs)
 	base := rsDir + "/" + db + "/"
 	entry := Collection{
@@ -187,13 +192,10 @@ func (w *Writer) CreateCollection(ctx context.Context, rs, db string, md Metadat
 		UUID:         md.UUID,
 		Options:      opts,
 		IndexCount:   len(md.Indexes),
-		MetadataFile: base + EscapeCollectionName(md.CollectionName) + ".metadata.json.gz",
+		MetadataFile: base + EscapeCollectionName(md.CollectionName) + ".metadata.json" + gzSuffix,
 	}
 	if typ != TypeView {
-		entry.DataFile = base + dataFileStem(md.CollectionName, typ) + ".bson.gz"
-		if w.level == 0 {
-			entry.DataFile = base + dataFileStem(md.CollectionName, typ) + ".bson"
-		}
+		entry.DataFile = base + dataFileStem(md.CollectionName, typ) + ".bson" + gzSuffix
 	}
 
 	w.mu.Lock()
@@ -427,12 +429,17 @@ func (c *CollectionWriter) close() error {
 	if err != nil {
 		return fmt.Errorf("snapshot writer: %s: %w", ns, err)
 	}
-	gz, err := gzip.NewWriterLevel(obj, c.w.level)
-	if err == nil {
-		_, err = gz.Write(data)
-	}
-	if err == nil {
-		err = gz.Close()
+	if c.w.level == 0 {
+		_, err = obj.Write(data)
+	} else {
+		var gz *gzip.Writer
+		gz, err = gzip.NewWriterLevel(obj, c.w.level)
+		if err == nil {
+			_, err = gz.Write(data)
+		}
+		if err == nil {
+			err = gz.Close()
+		}
 	}
 	if err != nil {
 		_ = obj.Abort()

@@ -406,7 +406,7 @@ func run(args []string) error {
 	}
 
 	rep := &report{
-		Args: args, Facts: machineFacts(root), Scale: o.scale, Runs: o.runs, ChunkMiB: o.chunkMiB, Parallelism: o.parallelism,
+		Args: args, Facts: machineFacts(root), CPUs: runtime.NumCPU(), Scale: o.scale, Runs: o.runs, ChunkMiB: o.chunkMiB, Parallelism: o.parallelism,
 		Datasets: o.datasets, Contenders: o.contenders, Infos: infos, Cells: cells, Imports: imports, Elapsed: elapsed,
 	}
 	return writeReport(rep, o.out)

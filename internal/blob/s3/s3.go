@@ -14,7 +14,14 @@
 // Every request, part uploads included, goes through the SDK's standard
 // retryer (exponential backoff with jitter) with Options.MaxAttempts
 // attempts and no client-side retry quota. Parts and single objects carry
-// CRC32 checksums that S3 verifies.
+// CRC32 checksums that S3 verifies. An answer cut short (the store did the
+// work, the client cannot read the reply) is retried too, which the SDK
+// does not do by itself: every request the driver sends may be repeated
+// (PutObject and UploadPart overwrite with the same bytes; a repeated
+// CreateMultipartUpload leaves the first upload for the bucket's lifecycle
+// rule; a repeated CompleteMultipartUpload finds the upload gone, and
+// Complete then accepts the object if it has the upload's size and
+// number of parts).
 package s3
 
 import (
@@ -26,6 +33,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -192,6 +200,7 @@ func newDriver(ctx context.Context, opts Options) (*driver, error) {
 				// Many writers share a client; a client-side retry quota
 				// would turn a burst of throttling into hard failures.
 				so.RateLimiter = ratelimit.None
+				so.Retryables = append(slices.Clone(so.Retryables), retry.IsErrorRetryableFunc(retryTruncated))
 			})
 		}),
 	}
@@ -282,6 +291,7 @@ type upload struct {
 
 	mu    sync.Mutex
 	parts []types.CompletedPart
+	size  int64 // bytes in the uploaded parts
 }
 
 func (u *upload) PutSingle(ctx context.Context, body *parts.Body) error {
@@ -337,6 +347,9 @@ func (u *upload) UploadPart(ctx context.Context, n int, body *parts.Body) error 
 	for len(u.parts) < n {
 		u.parts = append(u.parts, types.CompletedPart{})
 	}
+	if u.parts[n-1].PartNumber == nil {
+		u.size += body.Size()
+	}
 	u.parts[n-1] = types.CompletedPart{
 		PartNumber:    aws.Int32(int32(n)),
 		ETag:          out.ETag,
@@ -363,7 +376,28 @@ func (u *upload) Complete(ctx context.Context, n int) error {
 		UploadId:        u.uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: done},
 	})
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "NoSuchUpload" && u.completedEarlier(ctx, n) {
+		return nil
+	}
 	return err
+}
+
+// completedEarlier tells whether the object under the upload's key is the
+// upload, completed by an earlier attempt of CompleteMultipartUpload whose
+// answer was lost: a multipart object ("-n" ETag) of the upload's size.
+// Keys are written by one writer at a time, so no other upload of the
+// same size and part count can have taken the key meanwhile.
+func (u *upload) completedEarlier(ctx context.Context, n int) bool {
+	out, err := u.d.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &u.d.bucket, Key: &u.key})
+	if err != nil {
+		return false
+	}
+	u.mu.Lock()
+	size := u.size
+	u.mu.Unlock()
+	etag := strings.Trim(aws.ToString(out.ETag), `"`)
+	return aws.ToInt64(out.ContentLength) == size && strings.HasSuffix(etag, "-"+strconv.Itoa(n))
 }
 
 func (u *upload) Abort(ctx context.Context) error {
@@ -426,6 +460,16 @@ func (d *driver) Delete(ctx context.Context, key string) error {
 }
 
 func (d *driver) Close() error { return nil }
+
+// retryTruncated makes an answer cut short retryable: the SDK reports a
+// body that ended before its Content-Length as io.ErrUnexpectedEOF and
+// does not retry it after a success status.
+func retryTruncated(err error) aws.Ternary {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return aws.TrueTernary
+	}
+	return aws.UnknownTernary
+}
 
 // ErrorKind classifies S3 errors by error code first, then HTTP status,
 // then transport failures.

@@ -12,6 +12,10 @@
 // backoff and jitter up to Options.MaxAttempts tries. Object writes are
 // retried even without preconditions (the storage client's default is not
 // to), which is safe here because a retried write rewrites the same data.
+// Put also sends its in-memory data again when the answer to a
+// single-request upload was cut short after a success status, which the
+// storage client does not retry; a streaming writer whose last chunk's
+// answer is lost fails (transiently), as its data is gone.
 //
 // Credentials: a service-account JSON key, or application default
 // credentials when none is given, or no authentication at all when an
@@ -164,8 +168,13 @@ func (d *driver) retryOptions() []storage.RetryOption {
 	return []storage.RetryOption{
 		storage.WithPolicy(storage.RetryAlways),
 		storage.WithMaxAttempts(d.maxAttempts),
-		storage.WithBackoff(gax.Backoff{Initial: 500 * time.Millisecond, Max: 20 * time.Second, Multiplier: 2}),
+		storage.WithBackoff(d.backoff()),
 	}
+}
+
+// backoff is the pause between attempts of a request.
+func (d *driver) backoff() gax.Backoff {
+	return gax.Backoff{Initial: 500 * time.Millisecond, Max: 20 * time.Second, Multiplier: 2}
 }
 
 // object returns a handle on key with the driver's retry settings plus
@@ -204,7 +213,21 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts blob.WriterOpti
 // retries.
 func (d *driver) Put(ctx context.Context, key string, data []byte, opts blob.WriterOptions) error {
 	chunk := min(d.chunkSize, max(ChunkQuantum, (len(data)+ChunkQuantum-1)/ChunkQuantum*ChunkQuantum))
-	return blob.WriteThrough(d.newWriter(ctx, key, opts, chunk), data)
+	backoff := d.backoff()
+	for attempt := 1; ; attempt++ {
+		err := blob.WriteThrough(d.newWriter(ctx, key, opts, chunk), data)
+		// The storage client retries failed requests, but not one whose
+		// answer was cut short after a success status (the store did the
+		// work; the client cannot read the reply). The data is in memory,
+		// so sending it again is safe: it overwrites the object with the
+		// same bytes.
+		if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) || attempt >= d.maxAttempts {
+			return err
+		}
+		if serr := gax.Sleep(ctx, backoff.Pause()); serr != nil {
+			return err
+		}
+	}
 }
 
 // writer wraps storage.Writer; canceling its context abandons the upload.

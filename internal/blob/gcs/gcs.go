@@ -12,10 +12,9 @@
 // backoff and jitter up to Options.MaxAttempts tries. Object writes are
 // retried even without preconditions (the storage client's default is not
 // to), which is safe here because a retried write rewrites the same data.
-// Put also sends its in-memory data again when the answer to a
-// single-request upload was cut short after a success status, which the
-// storage client does not retry; a streaming writer whose last chunk's
-// answer is lost fails (transiently), as its data is gone.
+// When the answer to an upload's last request is cut short after a
+// success status (which the storage client does not retry), Close checks
+// the object's size and CRC32C against the bytes written instead.
 //
 // Credentials: a service-account JSON key, or application default
 // credentials when none is given, or no authentication at all when an
@@ -26,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net"
 	"net/http"
@@ -168,13 +168,8 @@ func (d *driver) retryOptions() []storage.RetryOption {
 	return []storage.RetryOption{
 		storage.WithPolicy(storage.RetryAlways),
 		storage.WithMaxAttempts(d.maxAttempts),
-		storage.WithBackoff(d.backoff()),
+		storage.WithBackoff(gax.Backoff{Initial: 500 * time.Millisecond, Max: 20 * time.Second, Multiplier: 2}),
 	}
-}
-
-// backoff is the pause between attempts of a request.
-func (d *driver) backoff() gax.Backoff {
-	return gax.Backoff{Initial: 500 * time.Millisecond, Max: 20 * time.Second, Multiplier: 2}
 }
 
 // object returns a handle on key with the driver's retry settings plus
@@ -202,7 +197,7 @@ func (d *driver) newWriter(ctx context.Context, key string, opts blob.WriterOpti
 	w.ChunkSize = chunkSize
 	w.ContentType = opts.ContentType
 	w.ProgressFunc = func(int64) { failures.Store(0) }
-	return &writer{w: w, cancel: cancel}
+	return &writer{w: w, cancel: cancel, ctx: ctx, obj: d.object(key)}
 }
 
 func (d *driver) NewWriter(ctx context.Context, key string, opts blob.WriterOptions) (blob.Writer, error) {
@@ -213,37 +208,48 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts blob.WriterOpti
 // retries.
 func (d *driver) Put(ctx context.Context, key string, data []byte, opts blob.WriterOptions) error {
 	chunk := min(d.chunkSize, max(ChunkQuantum, (len(data)+ChunkQuantum-1)/ChunkQuantum*ChunkQuantum))
-	backoff := d.backoff()
-	for attempt := 1; ; attempt++ {
-		err := blob.WriteThrough(d.newWriter(ctx, key, opts, chunk), data)
-		// The storage client retries failed requests, but not one whose
-		// answer was cut short after a success status (the store did the
-		// work; the client cannot read the reply). The data is in memory,
-		// so sending it again is safe: it overwrites the object with the
-		// same bytes.
-		if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) || attempt >= d.maxAttempts {
-			return err
-		}
-		if serr := gax.Sleep(ctx, backoff.Pause()); serr != nil {
-			return err
-		}
-	}
+	return blob.WriteThrough(d.newWriter(ctx, key, opts, chunk), data)
 }
 
 // writer wraps storage.Writer; canceling its context abandons the upload.
 type writer struct {
 	w      *storage.Writer
 	cancel context.CancelFunc
+	ctx    context.Context       // the caller's, for verifying after Close
+	obj    *storage.ObjectHandle // the object, with the driver's retry settings
+	size   int64                 // bytes accepted by Write
+	crc    uint32                // their CRC32C
 }
+
+// castagnoli is the CRC32C table: GCS reports objects' CRC32C.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func (w *writer) Write(p []byte) (int, error) {
 	n, err := w.w.Write(p)
+	w.size += int64(n)
+	w.crc = crc32.Update(w.crc, castagnoli, p[:n])
 	return n, convert(err)
 }
 
+// Close finalizes the upload. When the answer to the last request was cut
+// short after a success status (the store did the work; the client
+// cannot read the reply, and the storage client does not retry it), the
+// object is checked instead: it is the upload if it has the bytes'
+// size and CRC32C.
 func (w *writer) Close() error {
 	defer w.cancel()
-	return convert(w.w.Close())
+	err := w.w.Close()
+	if errors.Is(err, io.ErrUnexpectedEOF) && w.stored() {
+		return nil
+	}
+	return convert(err)
+}
+
+// stored reports whether the object under the writer's key holds exactly
+// the bytes written.
+func (w *writer) stored() bool {
+	attrs, err := w.obj.Attrs(w.ctx)
+	return err == nil && attrs.Size == w.size && attrs.CRC32C == w.crc
 }
 
 func (w *writer) Abort() error {

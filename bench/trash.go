@@ -65,21 +65,27 @@ func removeAll(path string) error {
 // deletionQuiet has passed since the last one recorded.
 func awaitQuiet(logf func(string, ...any)) {
 	syscall.Sync()
-	if deletionsIn == "" {
-		return
-	}
-	b, err := os.ReadFile(filepath.Join(deletionsIn, lastDeletionFile))
-	if err != nil {
-		return
-	}
-	sec, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil {
-		return
-	}
-	if wait := time.Until(time.Unix(sec, 0).Add(deletionQuiet)); wait > 0 {
+	if wait := quietWait(time.Now()); wait > 0 {
 		logf("waiting %s: files deleted less than %s ago slow down file creation on ext4 without a journal (bench/trash.go)", wait.Round(time.Second), deletionQuiet)
 		time.Sleep(wait)
 	}
+}
+
+// quietWait is how long after now measurements must still wait for the
+// last recorded deletion; 0 when none is recorded.
+func quietWait(now time.Time) time.Duration {
+	if deletionsIn == "" {
+		return 0
+	}
+	b, err := os.ReadFile(filepath.Join(deletionsIn, lastDeletionFile))
+	if err != nil {
+		return 0
+	}
+	sec, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return max(0, time.Unix(sec, 0).Add(deletionQuiet).Sub(now))
 }
 
 // trashDir holds the outputs of finished runs; set by initTrash.

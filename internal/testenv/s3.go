@@ -53,7 +53,12 @@ func StartVersityGW(bin, dir string) (s S3Server, stop func() error, err error) 
 		Region:    "us-east-1",
 	}
 	newCmd := func(port int) *exec.Cmd {
-		return exec.Command(bin, "--port", hostPort(port),
+		// --keep-alive: S3 and MinIO keep connections open between
+		// requests; versitygw closes each one after a single request
+		// unless told otherwise, which made every request of a test or
+		// benchmark pay a TCP connect and hid whether clients reuse
+		// their connections.
+		return exec.Command(bin, "--port", hostPort(port), "--keep-alive",
 			"--access", s.AccessKey, "--secret", s.SecretKey, "posix", dir)
 	}
 	probe := func(port int) error { return httpProbe("http://" + hostPort(port) + "/") }

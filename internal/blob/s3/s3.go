@@ -192,6 +192,7 @@ func newDriver(ctx context.Context, opts Options) (*driver, error) {
 		// working, with a bound on waiting for the store's answer.
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 			tr.ResponseHeaderTimeout = httpx.Timeout(opts.RequestTimeout)
+			tr.MaxIdleConnsPerHost = httpx.MaxIdleConnsPerHost
 		})),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(so *retry.StandardOptions) {

@@ -13,6 +13,13 @@ import (
 // answering a request once it has been sent.
 const DefaultRequestTimeout = 2 * time.Minute
 
+// MaxIdleConnsPerHost is how many idle connections to one store a client
+// keeps: more than an export's uploads in flight (16 small collections at
+// once, plus large ones' parts), so that connections are reused instead
+// of closed after each request and dialed again (Go's default keeps 2,
+// the AWS SDK's 10).
+const MaxIdleConnsPerHost = 64
+
 // Client returns an HTTP client whose requests fail when the store sends no
 // response headers within timeout of the request being written (0 means
 // DefaultRequestTimeout). Connecting and TLS are bounded too; reading a
@@ -23,7 +30,7 @@ func Client(timeout time.Duration) *http.Client {
 	tr.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	tr.TLSHandshakeTimeout = 30 * time.Second
 	tr.ResponseHeaderTimeout = Timeout(timeout)
-	tr.MaxIdleConnsPerHost = 64
+	tr.MaxIdleConnsPerHost = MaxIdleConnsPerHost
 	return &http.Client{Transport: tr}
 }
 

@@ -197,7 +197,7 @@ func (d *driver) newWriter(ctx context.Context, key string, opts blob.WriterOpti
 	w.ChunkSize = chunkSize
 	w.ContentType = opts.ContentType
 	w.ProgressFunc = func(int64) { failures.Store(0) }
-	return &writer{w: w, cancel: cancel, ctx: ctx, obj: d.object(key)}
+	return &writer{w: w, cancel: cancel, ctx: ctx, d: d, key: key}
 }
 
 func (d *driver) NewWriter(ctx context.Context, key string, opts blob.WriterOptions) (blob.Writer, error) {
@@ -215,10 +215,11 @@ func (d *driver) Put(ctx context.Context, key string, data []byte, opts blob.Wri
 type writer struct {
 	w      *storage.Writer
 	cancel context.CancelFunc
-	ctx    context.Context       // the caller's, for verifying after Close
-	obj    *storage.ObjectHandle // the object, with the driver's retry settings
-	size   int64                 // bytes accepted by Write
-	crc    uint32                // their CRC32C
+	ctx    context.Context // the caller's, for checking the object after Close
+	d      *driver
+	key    string
+	size   int64  // bytes accepted by Write
+	crc    uint32 // their CRC32C
 }
 
 // castagnoli is the CRC32C table: GCS reports objects' CRC32C.
@@ -248,7 +249,7 @@ func (w *writer) Close() error {
 // stored reports whether the object under the writer's key holds exactly
 // the bytes written.
 func (w *writer) stored() bool {
-	attrs, err := w.obj.Attrs(w.ctx)
+	attrs, err := w.d.object(w.key).Attrs(w.ctx)
 	return err == nil && attrs.Size == w.size && attrs.CRC32C == w.crc
 }
 

@@ -509,7 +509,7 @@ func TestPermanentStoreFaultsFailTheJob(t *testing.T) {
 			if s.proxy.Count() == 0 {
 				t.Fatalf("no fault injected; requests:%s", logSummary(s.proxy))
 			}
-			checkFailed(t, got, attempts, "EXPORT_BUCKET_ACCESS_DENIED", job.Prefix+"/shop/orders/rs0.0.json.gz", "faultproxy injected AccessDenied")
+			checkFailed(t, got, attempts, 1, "EXPORT_BUCKET_ACCESS_DENIED", job.Prefix+"/shop/orders/rs0.0.json.gz", "faultproxy injected AccessDenied")
 			b := s.open(t, bucket)
 			inside := checkInsidePrefix(t, b, job.Prefix)
 			// Data files finished before the refusal stay (Atlas's policy);
@@ -546,14 +546,21 @@ func TestPermanentStoreFaultsFailTheJob(t *testing.T) {
 			if !dropped || dropErr != nil {
 				t.Fatalf("the bucket was not deleted: %v", dropErr)
 			}
-			checkFailed(t, got, attempts, "EXPORT_BUCKET_NOT_FOUND", bucket, "")
+			// An upload in flight while the bucket goes may see only
+			// connection resets (versitygw, keeping connections alive
+			// like S3, answers before reading the body and closes, and
+			// the reset drops its answer): a transient failure, so the
+			// queue may retry once; that attempt must then fail for good
+			// at the permission check.
+			checkFailed(t, got, attempts, 2, "EXPORT_BUCKET_NOT_FOUND", bucket, "")
 		})
 	}
 }
 
-// checkFailed fails unless the job ended Failed on its first attempt
-// with code and a message containing every non-empty want.
-func checkFailed(t *testing.T, got *atlas.ExportJob, attempts int, code string, want ...string) {
+// checkFailed fails unless the job ended Failed within maxAttempts
+// attempts (1 for a fault that is permanent from the start) with code and
+// a message containing every non-empty want.
+func checkFailed(t *testing.T, got *atlas.ExportJob, attempts, maxAttempts int, code string, want ...string) {
 	t.Helper()
 	if got.State != atlas.ExportFailed || got.StateReason == nil || got.FinishedAt == nil {
 		t.Fatalf("job %s, reason %+v, finished %v; want Failed", got.State, got.StateReason, got.FinishedAt)
@@ -567,8 +574,8 @@ func checkFailed(t *testing.T, got *atlas.ExportJob, attempts int, code string, 
 			t.Errorf("the reason does not name %q: %s", w, got.StateReason.Message)
 		}
 	}
-	if attempts != 1 {
-		t.Errorf("a permanent fault was retried: %d attempts", attempts)
+	if attempts > maxAttempts {
+		t.Errorf("a permanent fault was retried: %d attempts, want at most %d", attempts, maxAttempts)
 	}
 }
 

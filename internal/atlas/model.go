@@ -141,6 +141,9 @@ type Snapshot struct {
 	Consistency string
 	// FailureReason explains a failed snapshot; snapex-specific.
 	FailureReason string
+	// PolicyItems are the ids of the backup policy items a scheduled
+	// snapshot serves.
+	PolicyItems []string
 }
 
 // ExportState is an export job's PascalCase state.

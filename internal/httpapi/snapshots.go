@@ -48,7 +48,7 @@ func (s *Server) newSnapshotView(r *http.Request, c atlas.Cluster, sn *atlas.Sna
 	}
 	v := snapshotView{
 		Description: sn.Description, ExpiresAt: optionalTimestamp(sn.ExpiresAt), FrequencyType: sn.FrequencyType,
-		ID: sn.ID, PolicyItems: []string{}, SnapshotType: sn.SnapshotType, Status: string(sn.Status),
+		ID: sn.ID, PolicyItems: nonNilStrings(sn.PolicyItems), SnapshotType: sn.SnapshotType, Status: string(sn.Status),
 		StorageSizeBytes: sn.StorageSizeBytes, Type: string(sn.Kind),
 		Links: []link{{Href: self, Rel: "self"}, {Href: clusterURL, Rel: "https://cloud.mongodb.com/cluster"}},
 	}

@@ -165,6 +165,9 @@ func (s *Service) DeleteBucket(ctx context.Context, groupID, id string) error {
 		return atlas.ErrInvalidPathParameter("exportBucketId", id)
 	}
 	err := s.Store.DeleteBucket(ctx, groupID, id)
+	if aerr := bucketScheduledError(id, err); aerr != nil {
+		return aerr
+	}
 	switch {
 	case err == nil:
 		return nil

@@ -22,6 +22,12 @@ type ExportInput struct {
 // snapshot and bucket, and stores a Queued job (enqueueing its processing
 // in the same transaction when EnqueueExport is set).
 func (s *Service) CreateExportJob(ctx context.Context, project atlas.Project, cluster atlas.Cluster, in ExportInput) (*atlas.ExportJob, error) {
+	return s.createExportJob(ctx, project, cluster, in, nil)
+}
+
+// createExportJob is CreateExportJob with extra work run first in the
+// transaction creating the job (an automatic export claims its snapshot).
+func (s *Service) createExportJob(ctx context.Context, project atlas.Project, cluster atlas.Cluster, in ExportInput, extra store.InTx) (*atlas.ExportJob, error) {
 	if !atlas.ValidObjectID(in.SnapshotID) {
 		return nil, atlas.ErrInvalidAttribute("snapshotId", in.SnapshotID, "a 24-hexadecimal-character snapshot id is expected")
 	}
@@ -50,8 +56,9 @@ func (s *Service) CreateExportJob(ctx context.Context, project atlas.Project, cl
 		ID: atlas.NewObjectID(now), GroupID: project.ID, ClusterName: cluster.Name,
 		SnapshotID: snap.ID, ExportBucketID: in.ExportBucketID, CustomData: in.CustomData,
 		State: atlas.ExportQueued, CreatedAt: now.Truncate(1e9),
-		Prefix: atlas.ExportPrefix(project.OrgID, project.ID, cluster.Name, snap.CreatedAt, now),
 	}
+	prefix := s.prefixer(ctx, project, cluster)
+	job.Prefix = prefix(snap.CreatedAt, now)
 	if snap.Kind == atlas.ShardedClusterSnapshot {
 		for _, m := range snap.Members {
 			job.Components = append(job.Components, atlas.ExportComponent{ExportID: atlas.NewObjectID(now), ReplicaSetName: m.ReplicaSetName})
@@ -61,6 +68,7 @@ func (s *Service) CreateExportJob(ctx context.Context, project atlas.Project, cl
 	if s.EnqueueExport != nil {
 		enqueue = s.EnqueueExport(job)
 	}
+	enqueue = chainTx(extra, enqueue)
 	// Atlas's prefix ends in the job's creation second; two jobs into one
 	// bucket for snapshots of the same minute, created in the same second,
 	// would share it and overwrite each other's files. The later job's
@@ -70,7 +78,7 @@ func (s *Service) CreateExportJob(ctx context.Context, project atlas.Project, cl
 		if !errors.Is(err, store.ErrPrefixTaken) || bump > 600 {
 			break
 		}
-		job.Prefix = atlas.ExportPrefix(project.OrgID, project.ID, cluster.Name, snap.CreatedAt, now.Add(time.Duration(bump)*time.Second))
+		job.Prefix = prefix(snap.CreatedAt, now.Add(time.Duration(bump)*time.Second))
 	}
 	switch {
 	case err == nil:

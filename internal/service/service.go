@@ -37,6 +37,8 @@ type Service struct {
 	EnqueueSnapshot func(sn *atlas.Snapshot) store.InTx
 	// Snapshots is the snapshot storage (deleting a snapshot removes its data).
 	Snapshots snapshot.Storage
+	// Observer, when set, counts scheduling outcomes (metrics).
+	Observer ScheduleObserver
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	Log *slog.Logger

@@ -21,6 +21,9 @@ func (s *Service) GetSnapshot(ctx context.Context, groupID, cluster string, kind
 	if err != nil {
 		return nil, internal("get snapshot", err)
 	}
+	if err := s.fillPolicyItems(ctx, sn); err != nil {
+		return nil, err
+	}
 	return sn, nil
 }
 
@@ -29,6 +32,9 @@ func (s *Service) ListSnapshots(ctx context.Context, groupID, cluster string, ki
 	out, total, err := s.Store.ListSnapshots(ctx, groupID, cluster, kind, p)
 	if err != nil {
 		return nil, 0, internal("list snapshots", err)
+	}
+	if err := s.fillPolicyItems(ctx, out...); err != nil {
+		return nil, 0, err
 	}
 	return out, total, nil
 }

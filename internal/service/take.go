@@ -105,6 +105,7 @@ func (s *Service) ExpireSnapshots(ctx context.Context) (int, error) {
 			return n, err
 		}
 		s.logger().Info("expired snapshot deleted", "snapshot", sn.ID, "cluster", sn.ClusterName)
+		s.observer().SnapshotExpired(sn.GroupID, sn.ClusterName)
 		n++
 	}
 	return n, nil

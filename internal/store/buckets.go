@@ -91,6 +91,9 @@ func (s *Store) DeleteBucket(ctx context.Context, groupID, id string) error {
 		if active > 0 {
 			return ErrBucketInUse
 		}
+		if err := s.checkBucketNotScheduled(ctx, tx, id); err != nil {
+			return err
+		}
 		_, err = s.exec(ctx, tx, `DELETE FROM export_buckets WHERE id = ?`, id)
 		return err
 	})

@@ -27,6 +27,9 @@ const (
 	OpDeleteBackupShardedCluster  = "deleteBackupShardedCluster"
 	OpListClusters                = "listClusters"
 	OpGetCluster                  = "getCluster"
+	OpGetBackupSchedule           = "getBackupSchedule"
+	OpUpdateBackupSchedule        = "updateBackupSchedule"
+	OpDeleteBackupSchedule        = "deleteClusterBackupSchedule"
 )
 
 // operationRoles is THE table of who may call what: each operation and the
@@ -53,6 +56,9 @@ var operationRoles = map[string]atlas.Role{
 	OpDeleteBackupShardedCluster:  atlas.GroupBackupManager,
 	OpListClusters:                atlas.GroupReadOnly,
 	OpGetCluster:                  atlas.GroupReadOnly,
+	OpGetBackupSchedule:           atlas.GroupReadOnly,
+	OpUpdateBackupSchedule:        atlas.GroupBackupManager,
+	OpDeleteBackupSchedule:        atlas.GroupBackupManager,
 }
 
 // allGroupRoles lists every project role.

@@ -14,12 +14,14 @@ var (
 	readOps = []string{
 		OpListExportBuckets, OpGetExportBucket, OpListBackupSnapshots, OpGetClusterBackupSnapshot,
 		OpListBackupShardedClusters, OpGetBackupShardedCluster, OpListClusters, OpGetCluster,
+		OpGetBackupSchedule, // Project Read Only (spec x-rolesRequirements)
 	}
 	allOps = []string{
 		OpListExportBuckets, OpCreateExportBucket, OpGetExportBucket, OpDeleteExportBucket, OpUpdateBackupExportBucket,
 		OpListBackupExports, OpCreateBackupExport, OpGetBackupExport, OpTakeSnapshots, OpListBackupSnapshots,
 		OpGetClusterBackupSnapshot, OpUpdateBackupSnapshot, OpDeleteClusterBackupSnapshot, OpListBackupShardedClusters,
 		OpGetBackupShardedCluster, OpDeleteBackupShardedCluster, OpListClusters, OpGetCluster,
+		OpGetBackupSchedule, OpUpdateBackupSchedule, OpDeleteBackupSchedule, // update/delete: Project Backup Manager
 	}
 	// allowedOps is what each role may call in a project within its scope.
 	allowedOps = map[atlas.Role][]string{

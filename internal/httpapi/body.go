@@ -172,7 +172,8 @@ func (o *object) integer(name string) (int, bool, *atlas.Error) {
 		return 0, false, nil
 	}
 	var n json.Number
-	if err := json.Unmarshal(o.fields[name], &n); err != nil {
+	// json.Number also accepts a quoted number; the API does not.
+	if err := json.Unmarshal(o.fields[name], &n); err != nil || o.fields[name][0] == '"' {
 		return 0, false, atlas.ErrInvalidJSONAttribute(name, "an integer")
 	}
 	i, err := n.Int64()

@@ -89,6 +89,9 @@ var routes = []route{
 	{"DELETE", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", "deleteBackupShardedCluster", backupVersions, (*Server).deleteShardedSnapshot},
 	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedClusters", "listBackupShardedClusters", backupVersions, (*Server).listShardedSnapshots},
 	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", "getBackupShardedCluster", backupVersions, (*Server).getShardedSnapshot},
+	{"GET", "/clusters/{clusterName}/backup/schedule", "getBackupSchedule", scheduleVersions, (*Server).getSchedule},
+	{"PATCH", "/clusters/{clusterName}/backup/schedule", "updateBackupSchedule", scheduleVersions, (*Server).patchSchedule},
+	{"DELETE", "/clusters/{clusterName}/backup/schedule", "deleteClusterBackupSchedule", scheduleVersions, (*Server).deleteSchedule},
 }
 
 // Handler builds the root handler with every route and middleware.

@@ -21,6 +21,7 @@ import (
 	"github.com/snapex/snapex/internal/auth"
 	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/httpapi"
+	"github.com/snapex/snapex/internal/metrics"
 	"github.com/snapex/snapex/internal/service"
 	"github.com/snapex/snapex/internal/store"
 )
@@ -83,6 +84,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	svc := &service.Service{
 		Store: st, Catalog: cfg.Catalog(), Log: log, Access: wk.engine.Destinations, Snapshots: wk.engine.Snapshots,
+		Observer: metrics.NewSchedule(reg),
 		EnqueueExport: func(job *atlas.ExportJob) store.InTx {
 			return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueExportTx(ctx, tx, job.ID) }
 		},

@@ -27,6 +27,8 @@ type workers struct {
 	queue   *queue.Queue
 	reapers []*queue.Reaper
 	expiry  time.Duration
+	// svc runs scheduling passes; set by start before the queue runs.
+	svc *service.Service
 }
 
 func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) (*workers, error) {
@@ -52,10 +54,13 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 	if concurrency == 0 {
 		concurrency = 2
 	}
+	w := &workers{}
 	ws := river.NewWorkers()
 	river.AddWorker(ws, &export.Worker{Engine: engine})
 	river.AddWorker(ws, &taker.Worker{Taker: tk})
-	q, err := queue.Open(ctx, st, queue.Options{Workers: ws, Concurrency: concurrency, Log: log})
+	river.AddWorker(ws, &queue.ScheduleWorker{Pass: func(ctx context.Context) error { return w.svc.RunSchedules(ctx) }})
+	periodic := []*river.PeriodicJob{queue.SchedulePeriodicJob(scheduleInterval(sc.ScheduleCheckSeconds))}
+	q, err := queue.Open(ctx, st, queue.Options{Workers: ws, Concurrency: concurrency, Log: log, PeriodicJobs: periodic})
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +69,7 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 		interval = 5 * time.Second
 	}
 	slots := make(chan struct{}, concurrency)
-	w := &workers{engine: engine, taker: tk, queue: q, expiry: seconds(sc.ExpiryCheckSeconds)}
+	w.engine, w.taker, w.queue, w.expiry = engine, tk, q, seconds(sc.ExpiryCheckSeconds)
 	w.reapers = []*queue.Reaper{
 		{Name: "export", Find: unclaimedAfter(st.ExpiredExportLeases, 2*engine.LeaseTTLOrDefault()),
 			Work: func(ctx context.Context, id string) error { return engine.Run(ctx, id, false) }, Interval: interval, Slots: slots, Log: log},
@@ -79,6 +84,12 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 
 // start runs the queue, the reapers and the snapshot expiry loop until ctx ends.
 func (w *workers) start(ctx context.Context, svc *service.Service, log *slog.Logger) error {
+	w.svc = svc
+	w.taker.OnCompleted = func(ctx context.Context, id string) {
+		if err := svc.SnapshotCompleted(ctx, id); err != nil {
+			log.Warn("after snapshot completion (the next scheduling pass retries)", "snapshot", id, "err", err)
+		}
+	}
 	if err := w.queue.Start(ctx); err != nil {
 		return err
 	}
@@ -117,4 +128,13 @@ func processOwner() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// scheduleInterval is how often scheduling passes run (default 30s): well
+// under a minute, the finest slot granularity.
+func scheduleInterval(secs int) time.Duration {
+	if secs <= 0 {
+		return 30 * time.Second
+	}
+	return seconds(secs)
 }

@@ -225,4 +225,7 @@ type SnapshotSettings struct {
 	Uncompressed bool `yaml:"uncompressed"`
 	// ExpiryCheckSeconds is how often expired snapshots are deleted (default 60).
 	ExpiryCheckSeconds int `yaml:"expiryCheckSeconds"`
+	// ScheduleCheckSeconds is how often the elected process runs a
+	// scheduling pass over every backup schedule (default 30).
+	ScheduleCheckSeconds int `yaml:"scheduleCheckSeconds"`
 }

@@ -349,4 +349,5 @@ func (v *validator) snapshots(s *SnapshotSettings) {
 	v.optionalRange("snapshots.operationTimeoutSeconds", s.OperationTimeoutSeconds, 1, 86400)
 	v.optionalRange("snapshots.gzipLevel", s.GzipLevel, 1, 9)
 	v.optionalRange("snapshots.expiryCheckSeconds", s.ExpiryCheckSeconds, 1, 86400)
+	v.optionalRange("snapshots.scheduleCheckSeconds", s.ScheduleCheckSeconds, 1, 3600)
 }

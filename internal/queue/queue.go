@@ -52,6 +52,9 @@ type Options struct {
 	// PostgreSQL wakes workers with
 	// LISTEN/NOTIFY, so there the poll is only a fallback.
 	PollInterval time.Duration
+	// PeriodicJobs are enqueued by the elected leader (scheduling passes,
+	// worked on ScheduleQueueName by one worker per process).
+	PeriodicJobs []*river.PeriodicJob
 	Log          *slog.Logger
 }
 
@@ -100,6 +103,10 @@ func Open(ctx context.Context, st *store.Store, opts Options) (*Queue, error) {
 	if opts.Workers != nil {
 		cfg.Workers = opts.Workers
 		cfg.Queues = map[string]river.QueueConfig{QueueName: {MaxWorkers: opts.Concurrency}}
+		if len(opts.PeriodicJobs) > 0 {
+			cfg.Queues[ScheduleQueueName] = river.QueueConfig{MaxWorkers: 1}
+			cfg.PeriodicJobs = opts.PeriodicJobs
+		}
 	}
 	if pool != nil {
 		return build(ctx, riverpgxv5.New(pool), cfg, func(tx store.Tx) any { return tx.PGX })

@@ -33,6 +33,9 @@ type Taker struct {
 	Parallelism, GzipLevel                                   int
 	Uncompressed                                             bool
 	Log                                                      *slog.Logger
+	// OnCompleted, when set, runs after a snapshot completes (scheduled
+	// snapshots' retention and automatic export).
+	OnCompleted func(ctx context.Context, snapshotID string)
 }
 
 func (t *Taker) leaseTTL() time.Duration {
@@ -109,6 +112,9 @@ func (t *Taker) Run(ctx context.Context, id string) error {
 	})
 	if err == nil {
 		t.log().Info("snapshot completed", "snapshot", id, "consistency", m.Consistency.Guarantee)
+		if t.OnCompleted != nil {
+			t.OnCompleted(rctx, id)
+		}
 	}
 	return err
 }

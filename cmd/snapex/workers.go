@@ -60,7 +60,7 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 	river.AddWorker(ws, &taker.Worker{Taker: tk})
 	river.AddWorker(ws, &queue.ScheduleWorker{Pass: func(ctx context.Context) error { return w.svc.RunSchedules(ctx) }})
 	periodic := []*river.PeriodicJob{queue.SchedulePeriodicJob(scheduleInterval(sc.ScheduleCheckSeconds))}
-	q, err := queue.Open(ctx, st, queue.Options{Workers: ws, Concurrency: concurrency, Log: log, PeriodicJobs: periodic})
+	q, err := queue.Open(ctx, st, queue.Options{Workers: ws, Concurrency: concurrency, Log: log, PeriodicJobs: periodic, ID: riverID(owner)})
 	if err != nil {
 		return nil, err
 	}
@@ -137,4 +137,13 @@ func scheduleInterval(secs int) time.Duration {
 		return 30 * time.Second
 	}
 	return seconds(secs)
+}
+
+// riverID is the process's River client id: its lease owner name, cut
+// to River's 100-byte limit keeping the pid and random suffix.
+func riverID(owner string) string {
+	if len(owner) <= 100 {
+		return owner
+	}
+	return owner[len(owner)-100:]
 }

@@ -55,7 +55,11 @@ type Options struct {
 	// PeriodicJobs are enqueued by the elected leader (scheduling passes,
 	// worked on ScheduleQueueName by one worker per process).
 	PeriodicJobs []*river.PeriodicJob
-	Log          *slog.Logger
+	// ID names this process to River (its leader record shows which
+	// process enqueues the periodic jobs); at most 100 bytes, empty lets
+	// River pick one.
+	ID  string
+	Log *slog.Logger
 }
 
 // Queue is a River client on the store's database.
@@ -99,6 +103,7 @@ func Open(ctx context.Context, st *store.Store, opts Options) (*Queue, error) {
 		FetchCooldown:        min(riverFetchCooldown, opts.PollInterval),
 		FetchPollInterval:    opts.PollInterval,
 		MaxAttempts:          5,
+		ID:                   opts.ID,
 	}
 	if opts.Workers != nil {
 		cfg.Workers = opts.Workers

@@ -103,14 +103,17 @@ func (s *Store) CreateScheduleIfAbsent(ctx context.Context, sch *atlas.Schedule,
 }
 
 // SaveSchedule replaces a stored schedule; lastSlot moves the point from
-// which slots are owed (a changed policy owes nothing before the change).
+// which slots are owed forward (a changed policy owes nothing before the
+// change) but never back, so a save racing a scheduling pass cannot make
+// the slot that pass just took owed again.
 func (s *Store) SaveSchedule(ctx context.Context, sch *atlas.Schedule, lastSlot, now time.Time) error {
 	body, err := encodeSchedule(sch)
 	if err != nil {
 		return fmt.Errorf("save schedule of %s: %w", sch.ClusterName, err)
 	}
-	res, err := s.exec(ctx, s.db, `UPDATE backup_schedules SET body = ?, export_bucket_id = ?, last_slot = ?, updated_at = ? WHERE group_id = ? AND cluster_name = ?`,
-		body, sch.AutoExportBucket(), millis(lastSlot), millis(now), sch.GroupID, sch.ClusterName)
+	res, err := s.exec(ctx, s.db, `UPDATE backup_schedules SET body = ?, export_bucket_id = ?,
+		last_slot = CASE WHEN last_slot > ? THEN last_slot ELSE ? END, updated_at = ? WHERE group_id = ? AND cluster_name = ?`,
+		body, sch.AutoExportBucket(), millis(lastSlot), millis(lastSlot), millis(now), sch.GroupID, sch.ClusterName)
 	if err != nil {
 		return fmt.Errorf("save schedule of %s: %w", sch.ClusterName, err)
 	}

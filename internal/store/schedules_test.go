@@ -90,6 +90,15 @@ func TestScheduledSlotTakenOnce(t *testing.T) {
 				t.Fatalf("policy items %v %v", m2, err)
 			}
 		}
+		// Saving the schedule with an older last slot (a PATCH that read it
+		// before the pass) does not make the taken slot owed again.
+		got, _, _ = s.GetSchedule(ctx, group, "Cluster0")
+		if err := s.SaveSchedule(ctx, got, t0, t0); err != nil {
+			t.Fatal(err)
+		}
+		if _, last, _ := s.GetSchedule(ctx, group, "Cluster0"); !last.Equal(slot) {
+			t.Fatalf("last slot after a stale save %v, want %v", last, slot)
+		}
 		// A claim from a stale last slot loses.
 		sn := &atlas.Snapshot{ID: "7b0000000000000000000001", GroupID: group, ClusterName: "Cluster0", Kind: atlas.ReplicaSetSnapshot,
 			Status: atlas.SnapshotQueued, SnapshotType: "scheduled", FrequencyType: "hourly", ReplicaSetName: "rs0", CreatedAt: slot}

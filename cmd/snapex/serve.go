@@ -21,7 +21,9 @@ import (
 	"github.com/snapex/snapex/internal/auth"
 	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/httpapi"
+	"github.com/snapex/snapex/internal/httpapi/authgate"
 	"github.com/snapex/snapex/internal/service"
+	"github.com/snapex/snapex/internal/service/storerepo"
 	"github.com/snapex/snapex/internal/store"
 )
 
@@ -82,16 +84,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	svc := &service.Service{
-		Store: st, Catalog: cfg.Catalog(), Log: log, Access: wk.engine.Destinations, Snapshots: wk.engine.Snapshots,
-		EnqueueExport: func(job *atlas.ExportJob) store.InTx {
-			return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueExportTx(ctx, tx, job.ID) }
-		},
-		EnqueueSnapshot: func(sn *atlas.Snapshot) store.InTx {
-			return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueSnapshotTx(ctx, tx, sn.ID) }
+		Catalog: cfg.Catalog(), Log: log, Access: wk.engine.Destinations, Snapshots: wk.engine.Snapshots,
+		Repo: &storerepo.Repo{
+			Store: st,
+			EnqueueExport: func(job *atlas.ExportJob) store.InTx {
+				return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueExportTx(ctx, tx, job.ID) }
+			},
+			EnqueueSnapshot: func(sn *atlas.Snapshot) store.InTx {
+				return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueSnapshotTx(ctx, tx, sn.ID) }
+			},
 		},
 	}
 	api := &httpapi.Server{
-		Service: svc, Gate: httpapi.AuthGate(authn), Log: log, ExternalURL: cfg.ExternalURL,
+		Service: svc, Gate: authgate.New(authn), Log: log, ExternalURL: cfg.ExternalURL,
 		Ready: func(r *http.Request) error { return st.Ping(r.Context()) },
 		Extra: map[string]http.Handler{
 			"POST /api/oauth/token":  authn.TokenHandler(),

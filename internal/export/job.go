@@ -78,37 +78,37 @@ func plan(m *snapshot.Manifest) ([]*unit, []*namespace) {
 func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	project, ok := e.Catalog.Project(job.GroupID)
 	if !ok {
-		return failWith("GROUP_NOT_FOUND", "project %s is no longer configured", job.GroupID)
+		return failWith(atlas.CodeGroupNotFound, "project %s is no longer configured", job.GroupID)
 	}
 	org, _ := e.Catalog.Organization(project.OrgID)
 	cluster, ok := e.Catalog.Cluster(job.GroupID, job.ClusterName)
 	if !ok {
-		return failWith("CLUSTER_NOT_FOUND", "cluster %s is no longer configured in project %s", job.ClusterName, job.GroupID)
+		return failWith(atlas.CodeClusterNotFound, "cluster %s is no longer configured in project %s", job.ClusterName, job.GroupID)
 	}
 	snapRow, err := e.Store.GetSnapshot(ctx, job.GroupID, job.ClusterName, job.SnapshotID)
 	if errors.Is(err, store.ErrNotFound) {
-		return failWith("SNAPSHOT_NOT_FOUND", "snapshot %s was deleted before the export finished", job.SnapshotID)
+		return failWith(atlas.CodeSnapshotNotFound, "snapshot %s was deleted before the export finished", job.SnapshotID)
 	}
 	if err != nil {
 		return err
 	}
 	snap, err := snapshot.Open(ctx, e.Snapshots, job.SnapshotID)
 	if errors.Is(err, fs.ErrNotExist) {
-		return failWith("SNAPSHOT_NOT_FOUND", "the data of snapshot %s is missing from snapshot storage", job.SnapshotID)
+		return failWith(atlas.CodeSnapshotNotFound, "the data of snapshot %s is missing from snapshot storage", job.SnapshotID)
 	}
 	if err != nil {
 		return fmt.Errorf("open snapshot %s: %w", job.SnapshotID, err)
 	}
 	bucketRow, err := e.Store.GetBucket(ctx, job.GroupID, job.ExportBucketID)
 	if errors.Is(err, store.ErrNotFound) {
-		return failWith("EXPORT_BUCKET_NOT_FOUND", "export bucket %s no longer exists", job.ExportBucketID)
+		return failWith(atlas.CodeExportBucketNotFound, "export bucket %s no longer exists", job.ExportBucketID)
 	}
 	if err != nil {
 		return err
 	}
 	dest, err := e.Destinations.Open(ctx, bucketRow)
 	if err != nil {
-		return failWith("EXPORT_BUCKET_ACCESS_DENIED", "cannot open %s bucket %s: %v", bucketRow.CloudProvider, bucketRow.BucketName, err)
+		return failWith(atlas.CodeExportBucketAccessDenied, "cannot open %s bucket %s: %v", bucketRow.CloudProvider, bucketRow.BucketName, err)
 	}
 	defer dest.Close()
 	if err := dest.WriteAll(ctx, atlas.PermissionCheckKey, nil, nil); err != nil {

@@ -36,8 +36,7 @@ func readObject(r *http.Request) (*object, *atlas.Error) {
 		return nil, atlas.ErrInvalidJSON("the request body could not be read")
 	}
 	if len(raw) > maxBodyBytes {
-		return nil, atlas.NewError(http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE",
-			fmt.Sprintf("The request body exceeds the limit of %d bytes.", maxBodyBytes))
+		return nil, atlas.ErrRequestTooLarge(maxBodyBytes)
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, atlas.ErrInvalidJSON("the request body is empty; a JSON object is expected")
@@ -224,6 +223,5 @@ func (o *object) unknown() *atlas.Error {
 		return nil
 	}
 	sort.Strings(extra)
-	return atlas.NewError(http.StatusBadRequest, "INVALID_ATTRIBUTE",
-		fmt.Sprintf("Invalid attribute %s specified.", extra[0]), extra[0])
+	return atlas.ErrUnknownAttribute(extra[0])
 }

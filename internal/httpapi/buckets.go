@@ -79,8 +79,7 @@ func (s *Server) getBucket(c *call) error {
 }
 
 func versionCannotRepresent(b *atlas.ExportBucket) *atlas.Error {
-	return atlas.NewError(http.StatusNotAcceptable, "INVALID_VERSION_DATE",
-		fmt.Sprintf("Export bucket %s is an %s bucket, which version 2023-01-01 cannot represent; request application/vnd.atlas.2024-05-30+json.", b.ID, b.CloudProvider), b.ID)
+	return atlas.ErrVersionCannotRepresent(fmt.Sprintf("Export bucket %s is an %s bucket, which version 2023-01-01 cannot represent; request application/vnd.atlas.2024-05-30+json.", b.ID, b.CloudProvider), b.ID)
 }
 
 func (s *Server) createBucket(c *call) error {

@@ -44,14 +44,12 @@ func (s *Server) listClusters(c *call) error {
 	if aerr != nil {
 		return aerr
 	}
-	all := s.Service.Clusters(c.project.ID)
-	start := min(p.page.Offset(), len(all))
-	end := min(start+p.page.ItemsPerPage, len(all))
-	views := make([]clusterView, 0, end-start)
-	for _, cl := range all[start:end] {
+	page, total := s.Service.ListClusters(c.project.ID, p.page)
+	views := make([]clusterView, 0, len(page))
+	for _, cl := range page {
 		views = append(views, s.newClusterView(c.r, cl))
 	}
-	writePage(c.w, c.r, c.v, s.baseURL(c.r), p, views, len(views), len(all))
+	writePage(c.w, c.r, c.v, s.baseURL(c.r), p, views, len(views), total)
 	return nil
 }
 

@@ -37,10 +37,10 @@ func writeError(w http.ResponseWriter, r *http.Request, e *atlas.Error) {
 	if params == nil {
 		params = []string{}
 	}
-	body := apiError{Detail: e.Detail, Error: e.Status, ErrorCode: e.Code, Parameters: params, Reason: http.StatusText(e.Status)}
+	body := apiError{Detail: e.Detail, Error: e.Status, ErrorCode: string(e.Code), Parameters: params, Reason: http.StatusText(e.Status)}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("X-Error-Code", e.Code)
+	h.Set("X-Error-Code", string(e.Code))
 	writeBody(w, e.Status, body, formatOf(r).pretty)
 }
 
@@ -85,7 +85,7 @@ func writeBody(w http.ResponseWriter, status int, body any, pretty bool) {
 		buf.Reset()
 		buf.WriteString(`{"detail":"Unexpected error.","error":500,"errorCode":"UNEXPECTED_ERROR","parameters":[],"reason":"Internal Server Error"}`)
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Error-Code", "UNEXPECTED_ERROR")
+		w.Header().Set("X-Error-Code", string(atlas.CodeUnexpectedError))
 	}
 	out := buf.Bytes()
 	if !pretty {

@@ -30,7 +30,7 @@ type Caller interface {
 	// ID names the caller (API public key or service-account client id).
 	ID() string
 	// Authorize decides whether the caller may run operation in project.
-	Authorize(operation string, project atlas.Project) *atlas.Error
+	Authorize(operation atlas.Operation, project atlas.Project) *atlas.Error
 }
 
 // Server is the HTTP API.
@@ -62,33 +62,34 @@ type call struct {
 }
 
 type route struct {
-	method, pattern, op string
-	versions            []apiVersion
-	handle              func(s *Server, c *call) error
+	method, pattern string
+	op              atlas.Operation
+	versions        []apiVersion
+	handle          func(s *Server, c *call) error
 }
 
 const groupBase = "/api/atlas/v2/groups/{groupId}"
 
 // routes is every API operation snapex serves.
 var routes = []route{
-	{"GET", "/backup/exportBuckets", "listExportBuckets", bucketReadVersions, (*Server).listBuckets},
-	{"POST", "/backup/exportBuckets", "createExportBucket", bucketReadVersions, (*Server).createBucket},
-	{"GET", "/backup/exportBuckets/{exportBucketId}", "getExportBucket", bucketReadVersions, (*Server).getBucket},
-	{"DELETE", "/backup/exportBuckets/{exportBucketId}", "deleteExportBucket", bucketDeleteVersions, (*Server).deleteBucket},
-	{"PATCH", "/backup/exportBuckets/{exportBucketId}", "updateBackupExportBucket", bucketPatchVersions, (*Server).patchBucket},
-	{"GET", "/clusters", "listClusters", clusterVersions, (*Server).listClusters},
-	{"GET", "/clusters/{clusterName}", "getCluster", clusterVersions, (*Server).getCluster},
-	{"GET", "/clusters/{clusterName}/backup/exports", "listBackupExports", backupVersions, (*Server).listExports},
-	{"POST", "/clusters/{clusterName}/backup/exports", "createBackupExport", backupVersions, (*Server).createExport},
-	{"GET", "/clusters/{clusterName}/backup/exports/{exportId}", "getBackupExport", backupVersions, (*Server).getExport},
-	{"GET", "/clusters/{clusterName}/backup/snapshots", "listBackupSnapshots", backupVersions, (*Server).listReplicaSetSnapshots},
-	{"GET", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", "getClusterBackupSnapshot", backupVersions, (*Server).getReplicaSetSnapshot},
-	{"POST", "/clusters/{clusterName}/backup/snapshots", "takeSnapshots", backupVersions, (*Server).takeSnapshot},
-	{"PATCH", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", "updateBackupSnapshot", backupVersions, (*Server).patchSnapshot},
-	{"DELETE", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", "deleteClusterBackupSnapshot", backupVersions, (*Server).deleteReplicaSetSnapshot},
-	{"DELETE", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", "deleteBackupShardedCluster", backupVersions, (*Server).deleteShardedSnapshot},
-	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedClusters", "listBackupShardedClusters", backupVersions, (*Server).listShardedSnapshots},
-	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", "getBackupShardedCluster", backupVersions, (*Server).getShardedSnapshot},
+	{"GET", "/backup/exportBuckets", atlas.OpListExportBuckets, bucketReadVersions, (*Server).listBuckets},
+	{"POST", "/backup/exportBuckets", atlas.OpCreateExportBucket, bucketReadVersions, (*Server).createBucket},
+	{"GET", "/backup/exportBuckets/{exportBucketId}", atlas.OpGetExportBucket, bucketReadVersions, (*Server).getBucket},
+	{"DELETE", "/backup/exportBuckets/{exportBucketId}", atlas.OpDeleteExportBucket, bucketDeleteVersions, (*Server).deleteBucket},
+	{"PATCH", "/backup/exportBuckets/{exportBucketId}", atlas.OpUpdateBackupExportBucket, bucketPatchVersions, (*Server).patchBucket},
+	{"GET", "/clusters", atlas.OpListClusters, clusterVersions, (*Server).listClusters},
+	{"GET", "/clusters/{clusterName}", atlas.OpGetCluster, clusterVersions, (*Server).getCluster},
+	{"GET", "/clusters/{clusterName}/backup/exports", atlas.OpListBackupExports, backupVersions, (*Server).listExports},
+	{"POST", "/clusters/{clusterName}/backup/exports", atlas.OpCreateBackupExport, backupVersions, (*Server).createExport},
+	{"GET", "/clusters/{clusterName}/backup/exports/{exportId}", atlas.OpGetBackupExport, backupVersions, (*Server).getExport},
+	{"GET", "/clusters/{clusterName}/backup/snapshots", atlas.OpListBackupSnapshots, backupVersions, (*Server).listReplicaSetSnapshots},
+	{"GET", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", atlas.OpGetClusterBackupSnapshot, backupVersions, (*Server).getReplicaSetSnapshot},
+	{"POST", "/clusters/{clusterName}/backup/snapshots", atlas.OpTakeSnapshots, backupVersions, (*Server).takeSnapshot},
+	{"PATCH", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", atlas.OpUpdateBackupSnapshot, backupVersions, (*Server).patchSnapshot},
+	{"DELETE", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", atlas.OpDeleteClusterBackupSnapshot, backupVersions, (*Server).deleteReplicaSetSnapshot},
+	{"DELETE", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", atlas.OpDeleteBackupShardedCluster, backupVersions, (*Server).deleteShardedSnapshot},
+	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedClusters", atlas.OpListBackupShardedClusters, backupVersions, (*Server).listShardedSnapshots},
+	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", atlas.OpGetBackupShardedCluster, backupVersions, (*Server).getShardedSnapshot},
 }
 
 // Handler builds the root handler with every route and middleware.
@@ -112,7 +113,7 @@ func (s *Server) Handler() http.Handler {
 	// an API answers them as unknown resources.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; p != "/" && path.Clean(p) != strings.TrimSuffix(p, "/") {
-			writeError(w, r, atlas.NewError(http.StatusNotFound, "RESOURCE_NOT_FOUND", "Cannot find resource "+p+".", p))
+			writeError(w, r, atlas.ErrResourceNotFound(p))
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -129,11 +130,10 @@ func notFoundOrMethod(mux *http.ServeMux, r *http.Request) *atlas.Error {
 		probe := r.Clone(r.Context())
 		probe.Method = m
 		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
-			return atlas.NewError(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED",
-				"Method "+r.Method+" is not allowed on "+r.URL.Path+".", r.Method)
+			return atlas.ErrMethodNotAllowed(r.Method, r.URL.Path)
 		}
 	}
-	return atlas.NewError(http.StatusNotFound, "RESOURCE_NOT_FOUND", "Cannot find resource "+r.URL.Path+".", r.URL.Path)
+	return atlas.ErrResourceNotFound(r.URL.Path)
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -72,8 +71,7 @@ func negotiate(r *http.Request, versions []apiVersion, now time.Time) (apiVersio
 			continue
 		}
 		if !v.sunset.IsZero() && !now.Before(v.sunset) {
-			return apiVersion{}, atlas.NewError(http.StatusGone, "VERSION_GONE",
-				fmt.Sprintf("Version %s of this resource was sunset on %s.", v.date, v.sunset.Format("2006-01-02")), v.date)
+			return apiVersion{}, atlas.ErrVersionGone(v.date, v.sunset.Format("2006-01-02"))
 		}
 		return v, nil
 	}

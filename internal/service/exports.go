@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
-	"github.com/snapex/snapex/internal/store"
 )
 
 // ExportInput is a decoded create-export-job request.
@@ -34,7 +32,7 @@ func (s *Service) CreateExportJob(ctx context.Context, project atlas.Project, cl
 	if _, err := s.GetBucket(ctx, project.ID, in.ExportBucketID); err != nil {
 		return nil, err
 	}
-	snap, err := s.Store.GetSnapshot(ctx, project.ID, cluster.Name, in.SnapshotID)
+	snap, err := s.Repo.GetSnapshot(ctx, project.ID, cluster.Name, in.SnapshotID)
 	if isNotFound(err) {
 		return nil, atlas.ErrSnapshotNotFound(in.SnapshotID, cluster.Name)
 	}
@@ -57,17 +55,13 @@ func (s *Service) CreateExportJob(ctx context.Context, project atlas.Project, cl
 			job.Components = append(job.Components, atlas.ExportComponent{ExportID: atlas.NewObjectID(now), ReplicaSetName: m.ReplicaSetName})
 		}
 	}
-	var enqueue store.InTx
-	if s.EnqueueExport != nil {
-		enqueue = s.EnqueueExport(job)
-	}
 	// Atlas's prefix ends in the job's creation second; two jobs into one
 	// bucket for snapshots of the same minute, created in the same second,
 	// would share it and overwrite each other's files. The later job's
 	// timestamp moves on a second until its prefix is its own.
 	for bump := 1; ; bump++ {
-		err = s.Store.CreateExportJob(ctx, job, enqueue)
-		if !errors.Is(err, store.ErrPrefixTaken) || bump > 600 {
+		err = s.Repo.CreateExportJob(ctx, job)
+		if !errors.Is(err, ErrPrefixTaken) || bump > 600 {
 			break
 		}
 		job.Prefix = atlas.ExportPrefix(project.OrgID, project.ID, cluster.Name, snap.CreatedAt, now.Add(time.Duration(bump)*time.Second))
@@ -75,9 +69,8 @@ func (s *Service) CreateExportJob(ctx context.Context, project atlas.Project, cl
 	switch {
 	case err == nil:
 		return job, nil
-	case errors.Is(err, store.ErrActiveExport):
-		return nil, atlas.NewError(http.StatusConflict, "EXPORT_ALREADY_IN_PROGRESS",
-			fmt.Sprintf("Snapshot %s already has a queued or running export job; wait for it to finish.", snap.ID), snap.ID)
+	case errors.Is(err, ErrActiveExport):
+		return nil, atlas.ErrExportAlreadyInProgress(snap.ID)
 	case isNotFound(err):
 		return nil, atlas.ErrExportBucketNotFound(in.ExportBucketID)
 	}
@@ -89,7 +82,7 @@ func (s *Service) GetExportJob(ctx context.Context, groupID, cluster, id string)
 	if !atlas.ValidObjectID(id) {
 		return nil, atlas.ErrInvalidPathParameter("exportId", id)
 	}
-	j, err := s.Store.GetExportJob(ctx, groupID, cluster, id)
+	j, err := s.Repo.GetExportJob(ctx, groupID, cluster, id)
 	if isNotFound(err) {
 		return nil, atlas.ErrExportJobNotFound(id)
 	}
@@ -100,8 +93,8 @@ func (s *Service) GetExportJob(ctx context.Context, groupID, cluster, id string)
 }
 
 // ListExportJobs returns a page of a cluster's export jobs.
-func (s *Service) ListExportJobs(ctx context.Context, groupID, cluster string, p store.Page) ([]*atlas.ExportJob, int, error) {
-	out, total, err := s.Store.ListExportJobs(ctx, groupID, cluster, p)
+func (s *Service) ListExportJobs(ctx context.Context, groupID, cluster string, p atlas.Page) ([]*atlas.ExportJob, int, error) {
+	out, total, err := s.Repo.ListExportJobs(ctx, groupID, cluster, p)
 	if err != nil {
 		return nil, 0, internal("list export jobs", err)
 	}

@@ -82,7 +82,7 @@ func (s *Store) ExportJobByID(ctx context.Context, id string) (*atlas.ExportJob,
 
 // ListExportJobs returns one page of a cluster's export jobs, oldest first,
 // and the total count.
-func (s *Store) ListExportJobs(ctx context.Context, groupID, cluster string, p Page) ([]*atlas.ExportJob, int, error) {
+func (s *Store) ListExportJobs(ctx context.Context, groupID, cluster string, p atlas.Page) ([]*atlas.ExportJob, int, error) {
 	var total int
 	if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM export_jobs WHERE group_id = ? AND cluster_name = ?`), groupID, cluster).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count export jobs: %w", err)

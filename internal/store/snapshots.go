@@ -44,7 +44,7 @@ func (s *Store) GetSnapshot(ctx context.Context, groupID, cluster, id string) (*
 
 // ListSnapshots returns one page of a cluster's snapshots of one kind,
 // newest first, and the total count.
-func (s *Store) ListSnapshots(ctx context.Context, groupID, cluster string, kind atlas.SnapshotKind, p Page) ([]*atlas.Snapshot, int, error) {
+func (s *Store) ListSnapshots(ctx context.Context, groupID, cluster string, kind atlas.SnapshotKind, p atlas.Page) ([]*atlas.Snapshot, int, error) {
 	var total int
 	if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM snapshots WHERE group_id = ? AND cluster_name = ? AND kind = ?`), groupID, cluster, string(kind)).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count snapshots: %w", err)

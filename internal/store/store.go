@@ -26,15 +26,6 @@ var (
 	ErrDuplicate = errors.New("store: duplicate")
 )
 
-// Page selects one page of a list; Number is 1-based.
-type Page struct {
-	Number       int
-	ItemsPerPage int
-}
-
-// Offset is the number of rows before the page.
-func (p Page) Offset() int { return (p.Number - 1) * p.ItemsPerPage }
-
 // millis converts a time to the stored representation (Unix milliseconds).
 func millis(t time.Time) int64 {
 	if t.IsZero() {

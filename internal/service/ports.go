@@ -1,0 +1,93 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/snapex/snapex/internal/atlas"
+	"github.com/snapex/snapex/internal/config"
+)
+
+// Errors a Repository returns for the conditions the rules translate into
+// Atlas errors; an implementation wraps its own failures in them.
+var (
+	// ErrNotFound means no resource matched.
+	ErrNotFound = errors.New("service: not found")
+	// ErrActiveExport means the snapshot already has a queued or running export.
+	ErrActiveExport = errors.New("service: snapshot already has an active export")
+	// ErrBucketInUse means a queued or running export still uses the bucket.
+	ErrBucketInUse = errors.New("service: export bucket is used by an active export")
+	// ErrPrefixTaken means another job of the bucket already writes under
+	// the same prefix.
+	ErrPrefixTaken = errors.New("service: export prefix already used in this bucket")
+	// ErrUnfinishedSnapshot means the cluster already has an on-demand
+	// snapshot queued or in progress.
+	ErrUnfinishedSnapshot = errors.New("service: cluster has an unfinished on-demand snapshot")
+)
+
+// Buckets stores export buckets.
+type Buckets interface {
+	CreateBucket(ctx context.Context, b *atlas.ExportBucket) error
+	GetBucket(ctx context.Context, groupID, id string) (*atlas.ExportBucket, error)
+	ListBuckets(ctx context.Context, groupID string, provider atlas.Provider, p atlas.Page) ([]*atlas.ExportBucket, int, error)
+	SetBucketPrivateNetworking(ctx context.Context, groupID, id string, v bool) (*atlas.ExportBucket, error)
+	// DeleteBucket fails with ErrBucketInUse while an active export uses it.
+	DeleteBucket(ctx context.Context, groupID, id string) error
+}
+
+// Snapshots stores snapshot records.
+type Snapshots interface {
+	GetSnapshot(ctx context.Context, groupID, cluster, id string) (*atlas.Snapshot, error)
+	ListSnapshots(ctx context.Context, groupID, cluster string, kind atlas.SnapshotKind, p atlas.Page) ([]*atlas.Snapshot, int, error)
+	// CreateQueuedSnapshot stores a queued on-demand snapshot and, in the
+	// same transaction, schedules taking it; ErrUnfinishedSnapshot when the
+	// cluster already has one that has not finished.
+	CreateQueuedSnapshot(ctx context.Context, sn *atlas.Snapshot, retentionDays int, queuedAt time.Time) error
+	UpdateSnapshot(ctx context.Context, id string, fn func(*atlas.Snapshot) error) (*atlas.Snapshot, error)
+	DeleteSnapshot(ctx context.Context, groupID, cluster, id string) error
+	ExpiredSnapshots(ctx context.Context, now time.Time) ([]*atlas.Snapshot, error)
+}
+
+// ExportJobs stores export jobs.
+type ExportJobs interface {
+	// CreateExportJob stores a queued job and, in the same transaction,
+	// schedules its processing; ErrActiveExport when the snapshot already
+	// has an active job, ErrPrefixTaken when the prefix is in use in the
+	// bucket, ErrNotFound when the bucket is gone.
+	CreateExportJob(ctx context.Context, j *atlas.ExportJob) error
+	GetExportJob(ctx context.Context, groupID, cluster, id string) (*atlas.ExportJob, error)
+	ListExportJobs(ctx context.Context, groupID, cluster string, p atlas.Page) ([]*atlas.ExportJob, int, error)
+	// ActiveExportJobsForSnapshot lists the ids of the snapshot's queued
+	// or running jobs.
+	ActiveExportJobsForSnapshot(ctx context.Context, snapshotID string) ([]string, error)
+	// RequestExportCancel asks a job to stop at its next chunk boundary.
+	RequestExportCancel(ctx context.Context, id string, now time.Time) error
+}
+
+// Repository is everything the rules read and write.
+type Repository interface {
+	Buckets
+	Snapshots
+	ExportJobs
+}
+
+// Catalog is the configured organizations, projects, clusters and access
+// roles.
+type Catalog interface {
+	Project(id string) (atlas.Project, bool)
+	Cluster(groupID, name string) (atlas.Cluster, bool)
+	Clusters(groupID string) []atlas.Cluster
+	AccessRole(groupID, id string) (*config.AccessRole, bool)
+}
+
+// SnapshotData removes a snapshot's stored data.
+type SnapshotData interface {
+	Delete(ctx context.Context, snapshotID string) error
+}
+
+// AccessChecker proves snapex can write into a bucket with the access
+// role's credentials (by writing the .permissioncheck object).
+type AccessChecker interface {
+	CheckBucketAccess(ctx context.Context, b *atlas.ExportBucket) error
+}

@@ -172,3 +172,26 @@ type wrapped struct{ err error }
 
 func (w wrapped) Error() string { return "wrapped: " + w.err.Error() }
 func (w wrapped) Unwrap() error { return w.err }
+
+func TestExportsCollection(t *testing.T) {
+	cases := []struct {
+		db, name string
+		view     bool
+		want     bool
+	}{
+		{"shop", "orders", false, true},
+		{"shop", "system.js", false, true},
+		{"shop", "readings", false, true}, // a time series collection
+		{"shop", "system.views", false, false},
+		{"shop", "system.buckets.readings", false, false},
+		{"shop", "ordersView", true, false},
+		{"admin", "users", false, false},
+		{"config", "settings", false, false},
+		{"local", "oplog.rs", false, false},
+	}
+	for _, c := range cases {
+		if got := ExportsCollection(c.db, c.name, c.view); got != c.want {
+			t.Errorf("ExportsCollection(%s, %s, view=%v) = %v, want %v", c.db, c.name, c.view, got, c.want)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"maps"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/snapex/snapex/internal/atlas"
@@ -29,16 +28,9 @@ type namespace struct {
 	units    []*unit
 }
 
-// exportable reports whether Atlas exports a collection: user collections
-// and time series, never views, no system collection except system.js.
+// exportable reports whether Atlas exports a collection of a snapshot.
 func exportable(c *snapshot.Collection) bool {
-	if c.Type == snapshot.TypeView {
-		return false
-	}
-	if strings.HasPrefix(c.Name, "system.") && c.Name != "system.js" {
-		return false
-	}
-	return c.DB != "admin" && c.DB != "local" && c.DB != "config"
+	return atlas.ExportsCollection(c.DB, c.Name, c.Type == snapshot.TypeView)
 }
 
 // plan lists the units and namespaces of a snapshot in a stable order.

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/snapex/snapex/internal/atlas"
 )
 
 // ImportOptions describe the snapshot Import registers.
@@ -38,10 +40,6 @@ type ImportOptions struct {
 	// WriterOptions are passed to NewWriter (e.g. WithGzipLevel).
 	WriterOptions []WriterOption
 }
-
-// Databases that hold server state, not user data; Atlas exports none of
-// their collections, so Import leaves them out.
-var internalDatabases = map[string]bool{"admin": true, "config": true, "local": true}
 
 // Import registers a mongodump output directory as snapshot
 // opts.SnapshotID in dst and returns its manifest.
@@ -339,7 +337,7 @@ func (in *importer) planDB(rel, db string) ([]plannedColl, error) {
 	if err != nil {
 		return nil, err
 	}
-	if internalDatabases[db] {
+	if !atlas.ExportedDatabase(db) {
 		in.skip(rel, "internal database")
 		return nil, nil
 	}
@@ -477,9 +475,7 @@ func skipCollection(name string) (bool, string) {
 	switch {
 	case strings.HasPrefix(name, "$"):
 		return true, "mongodump admin file"
-	case name == "system.js":
-		return false, ""
-	case strings.HasPrefix(name, "system."):
+	case !atlas.ExportedCollectionName(name):
 		return true, "system collection"
 	}
 	return false, ""

@@ -12,7 +12,6 @@ import (
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/blob"
 	"github.com/snapex/snapex/internal/snapshot"
-	"github.com/snapex/snapex/internal/store"
 )
 
 const defaultChunkBytes = 64 << 20
@@ -35,7 +34,7 @@ func (e *Engine) gzipLevel() int {
 // resuming after the chunks p records, and queues progress after each
 // chunk into log. Memory stays bounded: the blocks in flight and the upload's part
 // buffers.
-func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Bucket, log *progressLog, snap *snapshot.Snapshot, job *atlas.ExportJob, u *unit, p store.Progress) error {
+func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Bucket, log *progressLog, snap *snapshot.Snapshot, job *atlas.ExportJob, u *unit, p atlas.Progress) error {
 	p.ProgressKey = u.key
 	if u.coll.DataFile == "" || u.coll.DocumentCount == 0 {
 		p.Done = true

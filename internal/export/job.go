@@ -18,7 +18,7 @@ import (
 
 // unit is one collection on one replica set.
 type unit struct {
-	key  store.ProgressKey
+	key  atlas.ProgressKey
 	coll *snapshot.Collection
 }
 
@@ -45,7 +45,7 @@ func plan(m *snapshot.Manifest) ([]*unit, []*namespace) {
 			if !exportable(c) {
 				continue
 			}
-			u := &unit{key: store.ProgressKey{ReplicaSet: rs.Name, DB: c.DB, Coll: c.Name}, coll: c}
+			u := &unit{key: atlas.ProgressKey{ReplicaSet: rs.Name, DB: c.DB, Coll: c.Name}, coll: c}
 			units = append(units, u)
 			k := [2]string{c.DB, c.Name}
 			ns := byNS[k]
@@ -233,13 +233,13 @@ type tracker struct {
 	job      *atlas.ExportJob
 	nss      []*namespace
 	mu       sync.Mutex
-	progress map[store.ProgressKey]store.Progress
+	progress map[atlas.ProgressKey]atlas.Progress
 }
 
 // recorded takes a batch the progress log has just recorded and
 // publishes exportStatus: one update per batch, so a job of 10,000 small
 // collections does not spend a transaction per collection on it.
-func (t *tracker) recorded(ctx context.Context, batch []store.Progress) error {
+func (t *tracker) recorded(ctx context.Context, batch []atlas.Progress) error {
 	t.mu.Lock()
 	for _, p := range batch {
 		t.progress[p.ProgressKey] = p
@@ -248,10 +248,10 @@ func (t *tracker) recorded(ctx context.Context, batch []store.Progress) error {
 	return t.publish(ctx, false)
 }
 
-func (t *tracker) snapshotProgress() []store.Progress {
+func (t *tracker) snapshotProgress() []atlas.Progress {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]store.Progress, 0, len(t.progress))
+	out := make([]atlas.Progress, 0, len(t.progress))
 	for _, p := range t.progress {
 		out = append(out, p)
 	}

@@ -6,25 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/snapex/snapex/internal/atlas"
 )
 
-// ProgressKey names one unit of export work: a collection on a replica set.
-type ProgressKey struct {
-	ReplicaSet string
-	DB         string
-	Coll       string
-}
+// ProgressKey is atlas.ProgressKey, the unit the progress rows are keyed by.
+type ProgressKey = atlas.ProgressKey
 
-// Progress is how far a unit got: chunks 0..NextChunk-1 are uploaded and
-// hold the first DocsDone documents (BytesDone bytes of BSON); Done once
-// every document is exported.
-type Progress struct {
-	ProgressKey
-	NextChunk int
-	DocsDone  int64
-	BytesDone int64
-	Done      bool
-}
+// Progress is atlas.Progress, what one progress row records.
+type Progress = atlas.Progress
 
 // ExportProgress returns the recorded progress of every unit of a job.
 func (s *Store) ExportProgress(ctx context.Context, jobID string) (map[ProgressKey]Progress, error) {

@@ -167,7 +167,7 @@ func (s *Service) DeleteBucket(ctx context.Context, groupID, id string) error {
 		return nil
 	case isNotFound(err):
 		return atlas.ErrExportBucketNotFound(id)
-	case errors.Is(err, ErrBucketInUse):
+	case errors.Is(err, atlas.BucketInUse):
 		return atlas.ErrBucketInUse(id)
 	}
 	return internal("delete export bucket", err)

@@ -61,7 +61,7 @@ func (s *Service) CreateExportJob(ctx context.Context, project atlas.Project, cl
 	// timestamp moves on a second until its prefix is its own.
 	for bump := 1; ; bump++ {
 		err = s.Repo.CreateExportJob(ctx, job)
-		if !errors.Is(err, ErrPrefixTaken) || bump > 600 {
+		if !errors.Is(err, atlas.PrefixTaken) || bump > 600 {
 			break
 		}
 		job.Prefix = atlas.ExportPrefix(project.OrgID, project.ID, cluster.Name, snap.CreatedAt, now.Add(time.Duration(bump)*time.Second))
@@ -69,7 +69,7 @@ func (s *Service) CreateExportJob(ctx context.Context, project atlas.Project, cl
 	switch {
 	case err == nil:
 		return job, nil
-	case errors.Is(err, ErrActiveExport):
+	case errors.Is(err, atlas.ActiveExportExists):
 		return nil, atlas.ErrExportAlreadyInProgress(snap.ID)
 	case isNotFound(err):
 		return nil, atlas.ErrExportBucketNotFound(in.ExportBucketID)

@@ -2,29 +2,15 @@ package service
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/config"
 )
 
-// Errors a Repository returns for the conditions the rules translate into
-// Atlas errors; an implementation wraps its own failures in them.
-var (
-	// ErrNotFound means no resource matched.
-	ErrNotFound = errors.New("service: not found")
-	// ErrActiveExport means the snapshot already has a queued or running export.
-	ErrActiveExport = errors.New("service: snapshot already has an active export")
-	// ErrBucketInUse means a queued or running export still uses the bucket.
-	ErrBucketInUse = errors.New("service: export bucket is used by an active export")
-	// ErrPrefixTaken means another job of the bucket already writes under
-	// the same prefix.
-	ErrPrefixTaken = errors.New("service: export prefix already used in this bucket")
-	// ErrUnfinishedSnapshot means the cluster already has an on-demand
-	// snapshot queued or in progress.
-	ErrUnfinishedSnapshot = errors.New("service: cluster has an unfinished on-demand snapshot")
-)
+// The interfaces below report a missing resource or a broken rule by
+// returning (wrapped) the atlas.Conflict it is: atlas.NotFound from every
+// lookup, and the conflicts named on each method.
 
 // Buckets stores export buckets.
 type Buckets interface {
@@ -32,7 +18,7 @@ type Buckets interface {
 	GetBucket(ctx context.Context, groupID, id string) (*atlas.ExportBucket, error)
 	ListBuckets(ctx context.Context, groupID string, provider atlas.Provider, p atlas.Page) ([]*atlas.ExportBucket, int, error)
 	SetBucketPrivateNetworking(ctx context.Context, groupID, id string, v bool) (*atlas.ExportBucket, error)
-	// DeleteBucket fails with ErrBucketInUse while an active export uses it.
+	// DeleteBucket fails with atlas.BucketInUse while an active export uses it.
 	DeleteBucket(ctx context.Context, groupID, id string) error
 }
 
@@ -41,7 +27,7 @@ type Snapshots interface {
 	GetSnapshot(ctx context.Context, groupID, cluster, id string) (*atlas.Snapshot, error)
 	ListSnapshots(ctx context.Context, groupID, cluster string, kind atlas.SnapshotKind, p atlas.Page) ([]*atlas.Snapshot, int, error)
 	// CreateQueuedSnapshot stores a queued on-demand snapshot and, in the
-	// same transaction, schedules taking it; ErrUnfinishedSnapshot when the
+	// same transaction, schedules taking it; atlas.UnfinishedSnapshot when the
 	// cluster already has one that has not finished.
 	CreateQueuedSnapshot(ctx context.Context, sn *atlas.Snapshot, retentionDays int, queuedAt time.Time) error
 	UpdateSnapshot(ctx context.Context, id string, fn func(*atlas.Snapshot) error) (*atlas.Snapshot, error)
@@ -52,9 +38,9 @@ type Snapshots interface {
 // ExportJobs stores export jobs.
 type ExportJobs interface {
 	// CreateExportJob stores a queued job and, in the same transaction,
-	// schedules its processing; ErrActiveExport when the snapshot already
-	// has an active job, ErrPrefixTaken when the prefix is in use in the
-	// bucket, ErrNotFound when the bucket is gone.
+	// schedules its processing; atlas.ActiveExportExists when the snapshot
+	// already has an active job, atlas.PrefixTaken when the prefix is in use
+	// in the bucket, atlas.NotFound when the bucket is gone.
 	CreateExportJob(ctx context.Context, j *atlas.ExportJob) error
 	GetExportJob(ctx context.Context, groupID, cluster, id string) (*atlas.ExportJob, error)
 	ListExportJobs(ctx context.Context, groupID, cluster string, p atlas.Page) ([]*atlas.ExportJob, int, error)

@@ -27,7 +27,7 @@ func (s *Service) TakeSnapshot(ctx context.Context, cluster atlas.Cluster, descr
 	now := s.now()
 	sn := atlas.NewOnDemandSnapshot(cluster, description, retentionDays, now)
 	err := s.Repo.CreateQueuedSnapshot(ctx, sn, retentionDays, now)
-	if errors.Is(err, ErrUnfinishedSnapshot) {
+	if errors.Is(err, atlas.UnfinishedSnapshot) {
 		return nil, atlas.ErrUnfinishedOnDemandSnapshot(cluster.Name)
 	}
 	if err != nil {

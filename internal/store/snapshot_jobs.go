@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,7 +10,7 @@ import (
 
 // ErrUnfinishedSnapshot means the cluster already has a queued or running
 // on-demand snapshot.
-var ErrUnfinishedSnapshot = errors.New("store: an on-demand snapshot of the cluster is unfinished")
+var ErrUnfinishedSnapshot error = atlas.UnfinishedSnapshot
 
 // CreateQueuedSnapshot inserts a queued on-demand snapshot with its
 // retention and runs enqueue in the same transaction; a second unfinished

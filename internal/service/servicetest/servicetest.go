@@ -40,7 +40,7 @@ func page[T any](items []T, p atlas.Page) ([]T, int) {
 	return slices.Clone(items[start:end]), len(items)
 }
 
-func notFound(what, id string) error { return fmt.Errorf("%s %s: %w", what, id, service.ErrNotFound) }
+func notFound(what, id string) error { return fmt.Errorf("%s %s: %w", what, id, atlas.NotFound) }
 
 // CreateBucket implements service.Buckets.
 func (r *Repo) CreateBucket(_ context.Context, b *atlas.ExportBucket) error {
@@ -120,7 +120,7 @@ func (r *Repo) DeleteBucket(_ context.Context, groupID, id string) error {
 	}
 	for _, j := range r.jobs {
 		if j.ExportBucketID == id && j.State.Active() {
-			return fmt.Errorf("delete export bucket %s: %w", id, service.ErrBucketInUse)
+			return fmt.Errorf("delete export bucket %s: %w", id, atlas.BucketInUse)
 		}
 	}
 	r.buckets = slices.Delete(r.buckets, i, i+1)
@@ -178,7 +178,7 @@ func (r *Repo) CreateQueuedSnapshot(_ context.Context, sn *atlas.Snapshot, _ int
 	for _, s := range r.snapshots {
 		if s.GroupID == sn.GroupID && s.ClusterName == sn.ClusterName && s.SnapshotType == atlas.OnDemandSnapshotType &&
 			(s.Status == atlas.SnapshotQueued || s.Status == atlas.SnapshotInProgress) {
-			return fmt.Errorf("create snapshot %s: %w", sn.ID, service.ErrUnfinishedSnapshot)
+			return fmt.Errorf("create snapshot %s: %w", sn.ID, atlas.UnfinishedSnapshot)
 		}
 	}
 	r.snapshots = append(r.snapshots, clone(sn))
@@ -249,10 +249,10 @@ func (r *Repo) CreateExportJob(_ context.Context, j *atlas.ExportJob) error {
 	}
 	for _, o := range r.jobs {
 		if o.ExportBucketID == j.ExportBucketID && o.Prefix == j.Prefix {
-			return fmt.Errorf("create export job %s: %w", j.ID, service.ErrPrefixTaken)
+			return fmt.Errorf("create export job %s: %w", j.ID, atlas.PrefixTaken)
 		}
 		if o.SnapshotID == j.SnapshotID && o.State.Active() {
-			return fmt.Errorf("create export job %s: %w", j.ID, service.ErrActiveExport)
+			return fmt.Errorf("create export job %s: %w", j.ID, atlas.ActiveExportExists)
 		}
 	}
 	r.jobs = append(r.jobs, clone(j))

@@ -8,18 +8,17 @@ import (
 	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
-	"github.com/snapex/snapex/internal/service"
 	"github.com/snapex/snapex/internal/service/storerepo"
 	"github.com/snapex/snapex/internal/store"
 )
 
 const groupID = "5f0000000000000000000001"
 
-// TestStoreErrorsBecomeServiceErrors drives a real (SQLite) store through
-// the conditions the service's rules depend on and checks each surfaces as
-// the service's error, with the store's cause still in the chain, and that
-// the enqueue hooks run when rows are created.
-func TestStoreErrorsBecomeServiceErrors(t *testing.T) {
+// TestStoreReportsDomainConflicts drives a real (SQLite) store through the
+// conditions the service's rules depend on and checks each surfaces as the
+// atlas.Conflict the service looks for, and that the enqueue hooks run
+// when rows are created.
+func TestStoreReportsDomainConflicts(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "snapex.db"))
 	if err != nil {
@@ -39,7 +38,7 @@ func TestStoreErrorsBecomeServiceErrors(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 	_, err = repo.GetBucket(ctx, groupID, "5b0000000000000000000001")
-	wantBoth(t, "unknown bucket", err, service.ErrNotFound, store.ErrNotFound)
+	wantBoth(t, "unknown bucket", err, atlas.NotFound, store.ErrNotFound)
 
 	b := &atlas.ExportBucket{ID: atlas.NewObjectID(now), GroupID: groupID, BucketName: "exports", CloudProvider: atlas.AWS,
 		RoleID: "6a0000000000000000000001", Region: "us-east-1", CreatedAt: now}
@@ -52,7 +51,7 @@ func TestStoreErrorsBecomeServiceErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = repo.CreateQueuedSnapshot(ctx, atlas.NewOnDemandSnapshot(cluster, "", 1, now), 1, now)
-	wantBoth(t, "second unfinished snapshot", err, service.ErrUnfinishedSnapshot, store.ErrUnfinishedSnapshot)
+	wantBoth(t, "second unfinished snapshot", err, atlas.UnfinishedSnapshot, store.ErrUnfinishedSnapshot)
 	if len(enqueuedSnaps) != 1 || enqueuedSnaps[0] != sn.ID {
 		t.Fatalf("snapshot hooks ran for %v, want only %s", enqueuedSnaps, sn.ID)
 	}
@@ -64,7 +63,7 @@ func TestStoreErrorsBecomeServiceErrors(t *testing.T) {
 	}
 	again := *job
 	again.ID, again.Prefix = atlas.NewObjectID(now), "p2"
-	wantBoth(t, "second active export", repo.CreateExportJob(ctx, &again), service.ErrActiveExport, store.ErrActiveExport)
+	wantBoth(t, "second active export", repo.CreateExportJob(ctx, &again), atlas.ActiveExportExists, store.ErrActiveExport)
 	if len(enqueuedJobs) != 1 || enqueuedJobs[0] != job.ID {
 		t.Fatalf("export hooks ran for %v, want only %s", enqueuedJobs, job.ID)
 	}
@@ -74,16 +73,16 @@ func TestStoreErrorsBecomeServiceErrors(t *testing.T) {
 	}
 	twin := *job
 	twin.ID, twin.ClusterName, twin.SnapshotID = atlas.NewObjectID(now), "Cluster1", other.ID
-	wantBoth(t, "prefix used in the bucket", repo.CreateExportJob(ctx, &twin), service.ErrPrefixTaken, store.ErrPrefixTaken)
-	wantBoth(t, "bucket in use", repo.DeleteBucket(ctx, groupID, b.ID), service.ErrBucketInUse, store.ErrBucketInUse)
+	wantBoth(t, "prefix used in the bucket", repo.CreateExportJob(ctx, &twin), atlas.PrefixTaken, store.ErrPrefixTaken)
+	wantBoth(t, "bucket in use", repo.DeleteBucket(ctx, groupID, b.ID), atlas.BucketInUse, store.ErrBucketInUse)
 	if err := repo.RequestExportCancel(ctx, job.ID, now); err != nil {
 		t.Fatalf("cancel: %v", err)
 	}
 }
 
-func wantBoth(t *testing.T, what string, err, svcErr, storeErr error) {
+func wantBoth(t *testing.T, what string, err error, conflict atlas.Conflict, storeErr error) {
 	t.Helper()
-	if !errors.Is(err, svcErr) || !errors.Is(err, storeErr) {
-		t.Fatalf("%s: got %v, want both %v and %v in the chain", what, err, svcErr, storeErr)
+	if !errors.Is(err, conflict) || !errors.Is(err, storeErr) {
+		t.Fatalf("%s: got %v, want %q (the store's %v) in the chain", what, err, conflict, storeErr)
 	}
 }

@@ -9,17 +9,21 @@ import (
 	"github.com/snapex/snapex/internal/atlas"
 )
 
-// defaultRetentionDays applies when takeSnapshots omits retentionInDays.
-const defaultRetentionDays = 1
+// Snapshot retention: the default when takeSnapshots omits retentionInDays,
+// and the longest Atlas allows (10 years).
+const (
+	defaultRetentionDays = 1
+	maxRetentionDays     = 3650
+)
 
 // TakeSnapshot queues an on-demand snapshot of the cluster; a second one
-// while one is unfinished is 400 UNFINISHED_ON_DEMAND_SNAPSHOT.
+// while one is unfinished is refused with UNFINISHED_ON_DEMAND_SNAPSHOT.
 func (s *Service) TakeSnapshot(ctx context.Context, cluster atlas.Cluster, description string, retentionDays int) (*atlas.Snapshot, error) {
 	if retentionDays == 0 {
 		retentionDays = defaultRetentionDays
 	}
-	if retentionDays < 1 || retentionDays > 3650 {
-		return nil, atlas.ErrInvalidAttribute("retentionInDays", fmt.Sprint(retentionDays), "a number of days from 1 to 3650 is expected")
+	if retentionDays < 1 || retentionDays > maxRetentionDays {
+		return nil, atlas.ErrInvalidAttribute("retentionInDays", fmt.Sprint(retentionDays), fmt.Sprintf("a number of days from 1 to %d is expected", maxRetentionDays))
 	}
 	if len(description) > 1024 {
 		return nil, atlas.ErrInvalidAttribute("description", description[:32]+"…", "at most 1024 bytes are allowed")
@@ -46,7 +50,7 @@ func (s *Service) UpdateRetention(ctx context.Context, groupID, cluster string, 
 	if !ok {
 		return nil, atlas.ErrInvalidEnumValue("retentionUnit", unit, "DAYS, WEEKS, MONTHS or YEARS")
 	}
-	if value < 1 || value*days > 3650 {
+	if value < 1 || value*days > maxRetentionDays {
 		return nil, atlas.ErrRetentionValueInvalid(value, unit)
 	}
 	sn, err := s.GetSnapshot(ctx, groupID, cluster, kind, id)

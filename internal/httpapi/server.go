@@ -97,6 +97,9 @@ func (s *Server) Handler() http.Handler {
 	for _, rt := range routes {
 		mux.Handle(rt.method+" "+groupBase+rt.pattern, s.apiHandler(rt))
 	}
+	for _, rt := range v1Routes {
+		mux.Handle(rt.method+" "+v1GroupBase+rt.pattern, s.apiHandler(rt))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -81,6 +81,8 @@ var routes = []route{
 	{"GET", "/clusters/{clusterName}/backup/exports", "listBackupExports", backupVersions, (*Server).listExports},
 	{"POST", "/clusters/{clusterName}/backup/exports", "createBackupExport", backupVersions, (*Server).createExport},
 	{"GET", "/clusters/{clusterName}/backup/exports/{exportId}", "getBackupExport", backupVersions, (*Server).getExport},
+	// A snapex extension; cancelling needs the role creating needs.
+	{"DELETE", "/clusters/{clusterName}/backup/exports/{exportId}", "createBackupExport", backupVersions, (*Server).cancelExport},
 	{"GET", "/clusters/{clusterName}/backup/snapshots", "listBackupSnapshots", backupVersions, (*Server).listReplicaSetSnapshots},
 	{"GET", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", "getClusterBackupSnapshot", backupVersions, (*Server).getReplicaSetSnapshot},
 	{"POST", "/clusters/{clusterName}/backup/snapshots", "takeSnapshots", backupVersions, (*Server).takeSnapshot},
@@ -109,34 +111,20 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(pattern, h)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, notFoundOrMethod(mux, r))
+		s.unmatched(mux, w, r)
 	})
 	// ServeMux answers unclean paths ("..", "//") with an HTML redirect;
 	// an API answers them as unknown resources.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; p != "/" && path.Clean(p) != strings.TrimSuffix(p, "/") {
+			if !s.authenticateUnmatched(w, r) {
+				return
+			}
 			writeError(w, r, atlas.NewError(http.StatusNotFound, "RESOURCE_NOT_FOUND", "Cannot find resource "+p+".", p))
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
-}
-
-// notFoundOrMethod distinguishes an unknown path from a known path with a
-// method it does not serve.
-func notFoundOrMethod(mux *http.ServeMux, r *http.Request) *atlas.Error {
-	for _, m := range []string{"GET", "POST", "PATCH", "DELETE", "PUT"} {
-		if m == r.Method {
-			continue
-		}
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
-			return atlas.NewError(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED",
-				"Method "+r.Method+" is not allowed on "+r.URL.Path+".", r.Method)
-		}
-	}
-	return atlas.NewError(http.StatusNotFound, "RESOURCE_NOT_FOUND", "Cannot find resource "+r.URL.Path+".", r.URL.Path)
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -187,6 +175,9 @@ func (s *Server) apiHandler(rt route) http.Handler {
 }
 
 func (s *Server) run(rt route, c *call) error {
+	if aerr := checkFormat(c.r); aerr != nil {
+		return aerr
+	}
 	v, aerr := negotiate(c.r, rt.versions, s.now())
 	if aerr != nil {
 		return aerr

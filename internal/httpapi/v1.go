@@ -69,9 +69,10 @@ func legacyExportJob(v exportJobView) exportJobView {
 	return v
 }
 
-// clusterFor renders a cluster in the call's representation.
+// clusterFor renders a cluster in the call's representation, with the
+// server version its snapshots observed.
 func (s *Server) clusterFor(c *call, cl atlas.Cluster) clusterView {
-	v := s.newClusterView(c.r, cl)
+	v := s.newClusterView(c.r, s.Service.WithObservedVersion(c.r.Context(), cl))
 	if c.v.legacy {
 		return legacyCluster(v)
 	}

@@ -38,13 +38,18 @@ var (
 	v20240530        = apiVersion{date: "2024-05-30"}
 	// Clusters 2023-02-01 answers 410 from 2026-03-02 on real Atlas
 	// (mongodb/mongodb-atlas-cli#4472); its successor is 2024-08-05.
+	// 2023-01-01, which 2023-02-01 superseded, went the same day: Atlas
+	// retires the older version no later than its successor, and 2023-01-01
+	// resources of the same family (processArgs) answered 410 that day too
+	// (terraform-provider-mongodbatlas#4251).
 	clustersV20230201 = apiVersion{date: "2023-02-01", deprecated: day("2024-08-05"), sunset: day("2026-03-02")}
+	clustersV20230101 = apiVersion{date: "2023-01-01", deprecated: day("2023-02-01"), sunset: day("2026-03-02")}
 
 	bucketReadVersions   = []apiVersion{bucketsV20230101, v20240530}
 	bucketDeleteVersions = []apiVersion{v20230101}
 	bucketPatchVersions  = []apiVersion{v20240530}
 	backupVersions       = []apiVersion{v20230101}
-	clusterVersions      = []apiVersion{v20230101, clustersV20230201, {date: "2024-08-05"}, {date: "2024-10-23"}}
+	clusterVersions      = []apiVersion{clustersV20230101, clustersV20230201, {date: "2024-08-05"}, {date: "2024-10-23"}}
 )
 
 var vendorMediaType = regexp.MustCompile(`^application/vnd\.atlas\.(\d{4}-\d{2}-\d{2})\+json$`)
@@ -81,8 +86,10 @@ func negotiate(r *http.Request, versions []apiVersion, now time.Time) (apiVersio
 			continue
 		}
 		if !v.sunset.IsZero() && !now.Before(v.sunset) {
+			// Atlas's wording, with the path as it names it (no leading slash).
+			resource := strings.TrimPrefix(r.URL.Path, "/")
 			return apiVersion{}, atlas.NewError(http.StatusGone, "VERSION_GONE",
-				fmt.Sprintf("Version %s of this resource was sunset on %s.", v.date, v.sunset.Format("2006-01-02")), v.date)
+				fmt.Sprintf("Version %s of %s is no longer available.", v.date, resource), v.date, resource)
 		}
 		return v, nil
 	}

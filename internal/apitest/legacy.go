@@ -88,11 +88,14 @@ func checkLegacy(req *http.Request, resp *http.Response, body []byte) error {
 	return nil
 }
 
-// hasStateReason reports whether a v1.0 body (one job or a page of them)
-// carries the v2-only stateReason field.
+// hasStateReason reports whether a v1.0 body (one job, a page of them, or
+// either under envelope) carries the v2-only stateReason field.
 func hasStateReason(v map[string]any) bool {
 	if _, ok := v["stateReason"]; ok {
 		return true
+	}
+	if content, ok := v["content"].(map[string]any); ok {
+		return hasStateReason(content)
 	}
 	results, _ := v["results"].([]any)
 	for _, r := range results {

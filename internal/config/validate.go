@@ -118,7 +118,7 @@ func (c *Config) validate(base string) Errors {
 func (v *validator) id(path, id string, seen map[string]bool, what string) {
 	switch {
 	case !atlas.ValidObjectID(id):
-		v.add(path, "a %s id must be 24 lowercase hex characters, got %q", what, id)
+		v.add(path, "%s id must be 24 lowercase hex characters, got %q", atlas.WithArticle(what), id)
 	case seen[id]:
 		v.add(path, "duplicate %s id %s", what, id)
 	}

@@ -142,7 +142,7 @@ func TestCancelExport(t *testing.T) {
 	e.expect(r, 200, "")
 	id := r.str("id")
 
-	// The read-only key may read the job but not cancel it.
+	// Cancelling needs the role creating needs, which read-only lacks.
 	e.expect(e.doAs(readKey, readPriv, "DELETE", base+"/"+id, "2023-01-01", nil), 401, "USER_UNAUTHORIZED")
 	c := e.do("DELETE", base+"/"+id, "2023-01-01", nil)
 	e.expect(c, http.StatusAccepted, "")

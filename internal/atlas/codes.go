@@ -39,6 +39,9 @@ const (
 	CodeIPAddressNotOnAccessList             Code = "IP_ADDRESS_NOT_ON_ACCESS_LIST"
 	CodeRateLimited                          Code = "RATE_LIMITED"
 	CodeUnexpectedError                      Code = "UNEXPECTED_ERROR"
+	// snapex's own, for HTTP's rules and the export-cancel extension.
+	CodeUnsupportedMediaType     Code = "UNSUPPORTED_MEDIA_TYPE"
+	CodeExportJobAlreadyFinished Code = "EXPORT_JOB_ALREADY_FINISHED"
 )
 
 // Codes that only ever appear in a failed export job's stateReason; no
@@ -85,6 +88,8 @@ var statusOf = map[Code]int{
 	CodeIPAddressNotOnAccessList:             http.StatusForbidden,
 	CodeRateLimited:                          http.StatusTooManyRequests,
 	CodeUnexpectedError:                      http.StatusInternalServerError,
+	CodeUnsupportedMediaType:                 http.StatusUnsupportedMediaType,
+	CodeExportJobAlreadyFinished:             http.StatusConflict,
 }
 
 // reasonOnly lists the codes that only a job's stateReason carries.

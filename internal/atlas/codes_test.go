@@ -111,7 +111,7 @@ func TestConstructorsOnTheWire(t *testing.T) {
 		{ErrInvalidQueryParameter("q", "v", "why"), 400, "INVALID_QUERY_PARAMETER", `Invalid query parameter q with value "v": why`, []string{"q", "v"}},
 		{ErrInvalidVersionDate(), 406, "INVALID_VERSION_DATE", "Invalid accept header or version date.", nil},
 		{ErrVersionCannotRepresent("d", "b"), 406, "INVALID_VERSION_DATE", "d", []string{"b"}},
-		{ErrVersionGone("2023-01-01", "2026-01-01"), 410, "VERSION_GONE", "Version 2023-01-01 of this resource was sunset on 2026-01-01.", []string{"2023-01-01"}},
+		{ErrVersionGone("2023-01-01", "api/atlas/v2/groups/g/clusters"), 410, "VERSION_GONE", "Version 2023-01-01 of api/atlas/v2/groups/g/clusters is no longer available.", []string{"2023-01-01", "api/atlas/v2/groups/g/clusters"}},
 		{ErrRateLimited(60, 2), 429, "RATE_LIMITED", "You have exceeded the limit of 60 requests per minute; retry after 2 seconds.", nil},
 		{ErrUnexpected(), 500, "UNEXPECTED_ERROR", "Unexpected error.", nil},
 		{ErrBucketNameInvalid("B", AWS, errString("rule")), 400, "EXPORT_BUCKET_NAME_INVALID", `Invalid bucket name "B" for AWS: rule.`, []string{"B"}},

@@ -152,9 +152,10 @@ func ErrVersionCannotRepresent(detail, resourceID string) *Error {
 	return New(CodeInvalidVersionDate, detail, resourceID)
 }
 
-// ErrVersionGone is returned for a version sunset on sunset (YYYY-MM-DD).
-func ErrVersionGone(version, sunset string) *Error {
-	return New(CodeVersionGone, fmt.Sprintf("Version %s of this resource was sunset on %s.", version, sunset), version)
+// ErrVersionGone is returned for a version Atlas has sunset; resource is
+// the request path without its leading slash, as Atlas names it.
+func ErrVersionGone(version, resource string) *Error {
+	return New(CodeVersionGone, fmt.Sprintf("Version %s of %s is no longer available.", version, resource), version, resource)
 }
 
 // ErrRateLimited is returned when a caller exceeded perMinute requests;

@@ -25,6 +25,9 @@ const (
 	OpDeleteBackupShardedCluster  Operation = "deleteBackupShardedCluster"
 	OpListClusters                Operation = "listClusters"
 	OpGetCluster                  Operation = "getCluster"
+	// OpCancelBackupExport is snapex's extension (DELETE on an export job);
+	// Atlas has no such operation.
+	OpCancelBackupExport Operation = "cancelBackupExport"
 )
 
 // Operations lists every operation snapex serves, in the order above.
@@ -34,6 +37,6 @@ func Operations() []Operation {
 		OpUpdateBackupExportBucket, OpListBackupExports, OpCreateBackupExport, OpGetBackupExport,
 		OpTakeSnapshots, OpListBackupSnapshots, OpGetClusterBackupSnapshot, OpUpdateBackupSnapshot,
 		OpDeleteClusterBackupSnapshot, OpListBackupShardedClusters, OpGetBackupShardedCluster,
-		OpDeleteBackupShardedCluster, OpListClusters, OpGetCluster,
+		OpDeleteBackupShardedCluster, OpListClusters, OpGetCluster, OpCancelBackupExport,
 	}
 }

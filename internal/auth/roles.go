@@ -20,6 +20,7 @@ var operationRoles = map[atlas.Operation]atlas.Role{
 	atlas.OpListBackupExports:           atlas.GroupBackupManager,
 	atlas.OpGetBackupExport:             atlas.GroupBackupManager,
 	atlas.OpCreateBackupExport:          atlas.GroupBackupExportOp,
+	atlas.OpCancelBackupExport:          atlas.GroupBackupExportOp, // as creating one
 	atlas.OpTakeSnapshots:               atlas.GroupBackupCreator,
 	atlas.OpListBackupSnapshots:         atlas.GroupReadOnly,
 	atlas.OpGetClusterBackupSnapshot:    atlas.GroupReadOnly,

@@ -20,6 +20,7 @@ var (
 		atlas.OpListBackupExports, atlas.OpCreateBackupExport, atlas.OpGetBackupExport, atlas.OpTakeSnapshots, atlas.OpListBackupSnapshots,
 		atlas.OpGetClusterBackupSnapshot, atlas.OpUpdateBackupSnapshot, atlas.OpDeleteClusterBackupSnapshot, atlas.OpListBackupShardedClusters,
 		atlas.OpGetBackupShardedCluster, atlas.OpDeleteBackupShardedCluster, atlas.OpListClusters, atlas.OpGetCluster,
+		atlas.OpCancelBackupExport,
 	}
 	// allowedOps is what each role may call in a project within its scope.
 	allowedOps = map[atlas.Role][]atlas.Operation{
@@ -31,7 +32,7 @@ var (
 		atlas.OrgMember:            nil,
 		atlas.GroupOwner:           allOps,
 		atlas.GroupBackupManager:   allOps,
-		atlas.GroupBackupExportOp:  append(slices.Clone(readOps), atlas.OpCreateBackupExport),
+		atlas.GroupBackupExportOp:  append(slices.Clone(readOps), atlas.OpCreateBackupExport, atlas.OpCancelBackupExport),
 		atlas.GroupBackupCreator:   append(slices.Clone(readOps), atlas.OpTakeSnapshots),
 		atlas.GroupReadOnly:        readOps,
 		atlas.GroupClusterManager:  readOps,

@@ -29,11 +29,19 @@ type object struct {
 }
 
 // readObject reads the request body as one JSON object: at most 1 MiB,
-// well-formed, valid UTF-8, no duplicate keys, bounded nesting.
+// well-formed, valid UTF-8, no duplicate keys, bounded nesting, sent as
+// JSON (checkContentType).
 func readObject(r *http.Request) (*object, *atlas.Error) {
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	if err != nil {
 		return nil, atlas.ErrInvalidJSON("the request body could not be read")
+	}
+	// No body and no Content-Type is a missing body (INVALID_JSON below),
+	// not a body of an unsupported type.
+	if len(raw) > 0 || r.Header.Get("Content-Type") != "" {
+		if aerr := checkContentType(r); aerr != nil {
+			return nil, aerr
+		}
 	}
 	if len(raw) > maxBodyBytes {
 		return nil, atlas.ErrRequestTooLarge(maxBodyBytes)

@@ -31,7 +31,7 @@ func parsePaging(r *http.Request) (paging, *atlas.Error) {
 	if p.page.ItemsPerPage, err = intParam(q.Get("itemsPerPage"), "itemsPerPage", atlas.DefaultItemsPerPage, 1, atlas.MaxItemsPerPage); err != nil {
 		return p, err
 	}
-	if p.includeCount, err = boolParam(q.Get("includeCount"), "includeCount", true); err != nil {
+	if p.includeCount, err = queryBool(r, "includeCount", true); err != nil {
 		return p, err
 	}
 	return p, nil
@@ -46,18 +46,6 @@ func intParam(raw, name string, def, lo, hi int) (int, *atlas.Error) {
 		return 0, atlas.ErrInvalidQueryParameter(name, raw, fmt.Sprintf("an integer from %d to %d is expected", lo, hi))
 	}
 	return n, nil
-}
-
-func boolParam(raw, name string, def bool) (bool, *atlas.Error) {
-	switch raw {
-	case "":
-		return def, nil
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, atlas.ErrInvalidQueryParameter(name, raw, "true or false is expected")
 }
 
 // link is an Atlas Link.

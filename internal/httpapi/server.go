@@ -82,6 +82,8 @@ var routes = []route{
 	{"GET", "/clusters/{clusterName}/backup/exports", atlas.OpListBackupExports, backupVersions, (*Server).listExports},
 	{"POST", "/clusters/{clusterName}/backup/exports", atlas.OpCreateBackupExport, backupVersions, (*Server).createExport},
 	{"GET", "/clusters/{clusterName}/backup/exports/{exportId}", atlas.OpGetBackupExport, backupVersions, (*Server).getExport},
+	// A snapex extension; cancelling needs the role creating needs.
+	{"DELETE", "/clusters/{clusterName}/backup/exports/{exportId}", atlas.OpCancelBackupExport, backupVersions, (*Server).cancelExport},
 	{"GET", "/clusters/{clusterName}/backup/snapshots", atlas.OpListBackupSnapshots, backupVersions, (*Server).listReplicaSetSnapshots},
 	{"GET", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", atlas.OpGetClusterBackupSnapshot, backupVersions, (*Server).getReplicaSetSnapshot},
 	{"POST", "/clusters/{clusterName}/backup/snapshots", atlas.OpTakeSnapshots, backupVersions, (*Server).takeSnapshot},
@@ -98,6 +100,9 @@ func (s *Server) Handler() http.Handler {
 	for _, rt := range routes {
 		mux.Handle(rt.method+" "+groupBase+rt.pattern, s.apiHandler(rt))
 	}
+	for _, rt := range v1Routes {
+		mux.Handle(rt.method+" "+v1GroupBase+rt.pattern, s.apiHandler(rt))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -107,33 +112,20 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(pattern, h)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, notFoundOrMethod(mux, r))
+		s.unmatched(mux, w, r)
 	})
 	// ServeMux answers unclean paths ("..", "//") with an HTML redirect;
 	// an API answers them as unknown resources.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; p != "/" && path.Clean(p) != strings.TrimSuffix(p, "/") {
+			if !s.authenticateUnmatched(w, r) {
+				return
+			}
 			writeError(w, r, atlas.ErrResourceNotFound(p))
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
-}
-
-// notFoundOrMethod distinguishes an unknown path from a known path with a
-// method it does not serve.
-func notFoundOrMethod(mux *http.ServeMux, r *http.Request) *atlas.Error {
-	for _, m := range []string{"GET", "POST", "PATCH", "DELETE", "PUT"} {
-		if m == r.Method {
-			continue
-		}
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
-			return atlas.ErrMethodNotAllowed(r.Method, r.URL.Path)
-		}
-	}
-	return atlas.ErrResourceNotFound(r.URL.Path)
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -184,6 +176,9 @@ func (s *Server) apiHandler(rt route) http.Handler {
 }
 
 func (s *Server) run(rt route, c *call) error {
+	if aerr := checkFormat(c.r); aerr != nil {
+		return aerr
+	}
 	v, aerr := negotiate(c.r, rt.versions, s.now())
 	if aerr != nil {
 		return aerr

@@ -81,7 +81,8 @@ func (s *Service) accessRole(groupID string, provider atlas.Provider, field, id 
 	}
 	if r.Provider != string(provider) {
 		return nil, atlas.ErrInvalidAttribute(field, id,
-			fmt.Sprintf("this is an %s access role; a %s bucket needs the id of a %s access role", r.Provider, provider, provider))
+			fmt.Sprintf("this is %s access role; %s bucket needs the id of %s access role",
+				atlas.WithArticle(r.Provider), atlas.WithArticle(string(provider)), atlas.WithArticle(string(provider))))
 	}
 	ref := &roleRef{}
 	if r.AWS != nil {
@@ -144,7 +145,7 @@ func (s *Service) SetPrivateNetworking(ctx context.Context, groupID, id string, 
 	}
 	if b.CloudProvider != atlas.AWS {
 		return nil, atlas.ErrInvalidAttribute("requirePrivateNetworking", fmt.Sprint(v),
-			fmt.Sprintf("export bucket %s is an %s bucket; private networking applies to AWS buckets only", id, b.CloudProvider))
+			fmt.Sprintf("export bucket %s is %s bucket; private networking applies to AWS buckets only", id, atlas.WithArticle(string(b.CloudProvider))))
 	}
 	b, err = s.Repo.SetBucketPrivateNetworking(ctx, groupID, id, v)
 	if isNotFound(err) {

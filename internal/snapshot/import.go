@@ -35,7 +35,8 @@ type ImportOptions struct {
 	// Type overrides the cluster type, which is otherwise replicaSet for
 	// one replica set and shardedCluster for several.
 	Type ClusterType
-	// MongodVersion is recorded in the manifest when known.
+	// MongodVersion is recorded in the manifest when known and the dump's
+	// own prelude.json names no server version (the dump's record wins).
 	MongodVersion string
 	// WriterOptions are passed to NewWriter (e.g. WithGzipLevel).
 	WriterOptions []WriterOption
@@ -87,7 +88,7 @@ func Import(ctx context.Context, srcDir string, dst Storage, opts ImportOptions)
 		ClusterName:   opts.ClusterName,
 		CreatedAt:     opts.CreatedAt.UTC(),
 		Type:          typ,
-		MongodVersion: opts.MongodVersion,
+		MongodVersion: in.mongodVersion(rsets, opts.MongodVersion),
 		Consistency:   Consistency{Guarantee: GuaranteeNone},
 		Import:        &ImportInfo{Source: abs, Skipped: in.skipped},
 	}

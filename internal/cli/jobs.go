@@ -141,7 +141,7 @@ func jobWatch(s *session) *cobra.Command {
 			return w.run(c.ctx)
 		},
 	}
-	l.addCommon(cmd)
+	l.addProject(cmd)
 	clusterFlag(cmd, &cluster)
 	pollInterval(cmd, &interval)
 	return cmd

@@ -64,8 +64,14 @@ type leaf struct {
 
 // addCommon registers --projectId and --output on cmd.
 func (l *leaf) addCommon(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&l.projectID, "projectId", "", "hexadecimal string that identifies the project to use; overrides the profile and MONGODB_ATLAS_PROJECT_ID")
+	l.addProject(cmd)
 	cmd.Flags().StringVarP(&l.output, "output", "o", "", "output format: json, go-template=TEMPLATE or go-template-file=FILE (default: a table)")
+}
+
+// addProject registers --projectId alone, for commands whose output is
+// messages rather than an object (watch).
+func (l *leaf) addProject(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&l.projectID, "projectId", "", "hexadecimal string that identifies the project to use; overrides the profile and MONGODB_ATLAS_PROJECT_ID")
 }
 
 // call is what a command run needs: the request context, the client, the

@@ -148,7 +148,7 @@ func snapshotWatch(s *session) *cobra.Command {
 			return w.run(c.ctx)
 		},
 	}
-	l.addCommon(cmd)
+	l.addProject(cmd)
 	clusterFlag(cmd, &cluster)
 	pollInterval(cmd, &interval)
 	return cmd

@@ -85,9 +85,9 @@ func snapshotCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
 	var o importOptions
 	imp := &cobra.Command{
-		Use:   "import DIR",
+		Use:   "import <dir>",
 		Short: "Register a mongodump directory as a completed snapshot; prints its id",
-		Args:  cobra.ExactArgs(1),
+		Args:  cli.Positional,
 		RunE:  func(_ *cobra.Command, args []string) error { o.dir = args[0]; return runSnapshotImport(o) },
 	}
 	imp.Flags().StringVar(&o.cfgPath, "config", "snapex-data/snapex.yaml", "config file")
@@ -106,9 +106,9 @@ func exportCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
 	var cfgPath string
 	cancel := &cobra.Command{
-		Use:   "cancel JOB_ID",
+		Use:   "cancel <exportId>",
 		Short: "Stop an export at its next chunk; it ends Cancelled",
-		Args:  cobra.ExactArgs(1),
+		Args:  cli.Positional,
 		RunE:  func(_ *cobra.Command, args []string) error { return runExportCancel(cfgPath, args[0]) },
 	}
 	cancel.Flags().StringVar(&cfgPath, "config", "snapex-data/snapex.yaml", "config file")

@@ -33,7 +33,7 @@ func bucketCreate(s *session) *cobra.Command {
 		Short: "Register a bucket (or Azure container) as an export destination",
 		Example: `  snapex backups exports buckets create my-exports --cloudProvider AWS --iamRoleId 6570c1e2a8d4a2b3c4d5e6f7
   snapex backups exports buckets create exports --cloudProvider AZURE --roleId <id> --serviceUrl https://acct.blob.core.windows.net/exports`,
-		Args: cobra.ExactArgs(1),
+		Args: Positional,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := l.start(cmd)
 			if err != nil {
@@ -72,7 +72,7 @@ func bucketList(s *session) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the export buckets of a project",
-		Args:  cobra.NoArgs,
+		Args:  Positional,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := l.start(cmd)
 			if err != nil {
@@ -103,7 +103,7 @@ func bucketDescribe(s *session) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "describe",
 		Short: "Show one export bucket",
-		Args:  cobra.NoArgs,
+		Args:  Positional,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := l.start(cmd)
 			if err != nil {
@@ -128,7 +128,7 @@ func bucketDelete(s *session) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete",
 		Short: "Remove an export bucket (the bucket's contents stay)",
-		Args:  cobra.NoArgs,
+		Args:  Positional,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := l.start(cmd)
 			if err != nil {

@@ -35,7 +35,7 @@ func jobCreate(s *session) *cobra.Command {
 		Use:     "create",
 		Short:   "Export a snapshot into an export bucket",
 		Example: "  snapex backups exports jobs create --clusterName Cluster0 --bucketId <id> --snapshotId <id> --customData team=data,ticket=42",
-		Args:    cobra.NoArgs,
+		Args:    Positional,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := l.start(cmd)
 			if err != nil {
@@ -72,7 +72,7 @@ func jobList(s *session) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list <clusterName>",
 		Short: "List the export jobs of a cluster",
-		Args:  cobra.ExactArgs(1),
+		Args:  Positional,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := l.start(cmd)
 			if err != nil {
@@ -97,7 +97,7 @@ func jobDescribe(s *session) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "describe",
 		Short: "Show one export job",
-		Args:  cobra.NoArgs,
+		Args:  Positional,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := l.start(cmd)
 			if err != nil {
@@ -124,7 +124,7 @@ func jobWatch(s *session) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "watch <exportId>",
 		Short: "Watch an export job until it ends; exits non-zero unless it is Successful",
-		Args:  cobra.ExactArgs(1),
+		Args:  Positional,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := l.start(cmd)
 			if err != nil {

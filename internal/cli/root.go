@@ -131,6 +131,25 @@ func confirm(cmd *cobra.Command, force bool, question string) bool {
 	return answer == "y" || answer == "yes"
 }
 
+// Positional requires exactly the positional arguments named in the
+// command's Use line ("describe <snapshotId>") and, when they are missing
+// or too many, says which ones the command takes.
+func Positional(cmd *cobra.Command, got []string) error {
+	var names []string
+	for _, f := range strings.Fields(cmd.Use) {
+		if strings.HasPrefix(f, "<") && strings.HasSuffix(f, ">") {
+			names = append(names, f)
+		}
+	}
+	switch {
+	case len(got) < len(names):
+		return fmt.Errorf("missing %s; usage: %s", strings.Join(names[len(got):], " "), cmd.UseLine())
+	case len(got) > len(names):
+		return fmt.Errorf("unexpected argument(s) %q; usage: %s", got[len(names):], cmd.UseLine())
+	}
+	return nil
+}
+
 // pollInterval registers --interval on a watch command.
 func pollInterval(cmd *cobra.Command, d *time.Duration) {
 	cmd.Flags().DurationVar(d, "interval", 2*time.Second, "how often to poll the API")

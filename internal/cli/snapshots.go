@@ -31,7 +31,7 @@ func snapshotCreate(s *session) *cobra.Command {
 		Use:     "create <clusterName>",
 		Short:   "Take an on-demand snapshot of a cluster",
 		Example: "  snapex backups snapshots create Cluster0 --desc \"before migration\" --retention 7",
-		Args:    cobra.ExactArgs(1),
+		Args:    Positional,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := l.start(cmd)
 			if err != nil {
@@ -61,7 +61,7 @@ func snapshotList(s *session) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list <clusterName>",
 		Short: "List the snapshots of a cluster",
-		Args:  cobra.ExactArgs(1),
+		Args:  Positional,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := l.start(cmd)
 			if err != nil {
@@ -93,7 +93,7 @@ func snapshotDescribe(s *session) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "describe <snapshotId>",
 		Short: "Show one snapshot",
-		Args:  cobra.ExactArgs(1),
+		Args:  Positional,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := l.start(cmd)
 			if err != nil {
@@ -124,7 +124,7 @@ func snapshotWatch(s *session) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "watch <snapshotId>",
 		Short: "Watch a snapshot until it completes; exits non-zero if it fails",
-		Args:  cobra.ExactArgs(1),
+		Args:  Positional,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := l.start(cmd)
 			if err != nil {
@@ -161,7 +161,7 @@ func snapshotDelete(s *session) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete <snapshotId>",
 		Short: "Delete a snapshot",
-		Args:  cobra.ExactArgs(1),
+		Args:  Positional,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := l.start(cmd)
 			if err != nil {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,6 +147,29 @@ func TestCLIQuickstart(t *testing.T) {
 	var one bson.M
 	if err := mc.Database("restored").Collection("orders").FindOne(ctx, bson.D{{Key: "_id", Value: int32(42)}}).Decode(&one); err != nil || one["sku"] != "sku-042" {
 		t.Fatalf("restored document 42: %v, %v", one, err)
+	}
+
+	// The starter's local-directory role: the export lands in a directory
+	// that holds only the export's objects afterwards.
+	m := regexp.MustCompile(`access roles\s+AWS ([0-9a-f]{24})`).FindStringSubmatch(r.stderr)
+	if m == nil {
+		t.Fatalf("init printed no AWS access role:\n%s", r.stderr)
+	}
+	localBucket := cli("exports", "buckets", "create", "local-exports", "--cloudProvider", "AWS", "--iamRoleId", m[1], "-o", "go-template={{.Id}}")
+	localJob := cli("exports", "jobs", "create", "--clusterName", "Cluster0", "--bucketId", localBucket, "--snapshotId", snap, "-o", "go-template={{.Id}}")
+	if out := cli("exports", "jobs", "watch", localJob, "--clusterName", "Cluster0", "--interval", "200ms"); !strings.Contains(out, ": Successful") {
+		t.Fatalf("jobs watch (local bucket):\n%s", out)
+	}
+	entries, err := os.ReadDir(filepath.Join(data, "buckets", "aws", "local-exports"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if slices.Contains(names, ".snapex-tmp") || !slices.Contains(names, "exported_snapshots") {
+		t.Fatalf("local bucket root after an export holds %v, want the export without .snapex-tmp", names)
 	}
 
 	// The snapshot can go once exported.

@@ -51,9 +51,13 @@ func writeStarter(dir string, out io.Writer) (string, error) {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return "", fmt.Errorf("write starter config: %w", err)
 	}
-	profileName, profilesFile, err := writeStarterProfile(groupID, orgID, publicKey, privateKey)
-	if err != nil {
-		return "", err
+	// The service does not need the CLI profile: a profiles file that
+	// cannot be written (or read) is reported, not fatal.
+	profileLine := "not written"
+	if name, file, err := writeStarterProfile(groupID, orgID, publicKey, privateKey); err != nil {
+		fmt.Fprintf(out, "snapex: no CLI profile written: %v\n", err)
+	} else {
+		profileLine = fmt.Sprintf("%q in %s (snapex backups … --profile %s)", name, file, name)
 	}
 	fmt.Fprintf(out, `snapex: created a starter setup in %s
   organization     %s
@@ -61,10 +65,10 @@ func writeStarter(dir string, out io.Writer) (string, error) {
   API key          public %s  private %s  (ORG_OWNER; shown once, kept in %s)
   service account  client id %s  secret in %s
   access roles     AWS %s, AZURE %s, GCP %s (local directories under %s)
-  CLI profile      %q in %s (snapex backups … --profile %s)
+  CLI profile      %s
 `, dir, orgID, groupID, publicKey, privateKey, filepath.Join(dir, "secrets", publicKey+".key"),
 		clientID, filepath.Join(dir, "secrets", "service-account.secret"), awsRole, azureRole, gcpRole, filepath.Join(dir, "buckets"),
-		profileName, profilesFile, profileName)
+		profileLine)
 	return cfgPath, nil
 }
 

@@ -41,6 +41,10 @@ type lineRenderer struct {
 	last string
 }
 
+// newRenderer picks the renderer for a watch writing to out; a
+// progress-bar renderer for terminals plugs in here.
+var newRenderer = func(out io.Writer) Renderer { return NewLineRenderer(out) }
+
 // NewLineRenderer returns the plain-line renderer writing to out.
 func NewLineRenderer(out io.Writer) Renderer { return &lineRenderer{out: out} }
 

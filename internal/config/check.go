@@ -146,12 +146,24 @@ func (s *shapeChecker) mapping(n *yaml.Node, t reflect.Type, path string) {
 			fields[name] = f.Type
 		}
 	}
+	seen := map[string]int{}
+	kept := n.Content[:0:0]
+	defer func() { n.Content = kept }()
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
 		childPath := key.Value
 		if path != "" {
 			childPath = path + "." + key.Value
 		}
+		if first, dup := seen[key.Value]; dup {
+			// Reported here and dropped from the tree: yaml refuses to
+			// decode a mapping with a repeated key at all, which would
+			// hide the rules' findings behind empty values.
+			s.add(key, childPath, "`%s` is given twice (first on line %d)", key.Value, first)
+			continue
+		}
+		seen[key.Value] = key.Line
+		kept = append(kept, key, val)
 		ft, ok := fields[key.Value]
 		if !ok {
 			s.add(key, childPath, "%s", unknownField(key.Value, fieldNames(t)))

@@ -82,6 +82,18 @@ func TestCheckAcceptsValidConfig(t *testing.T) {
 	}
 }
 
+// TestCheckDuplicateKey: a field given twice is reported at its second
+// occurrence, naming the first.
+func TestCheckDuplicateKey(t *testing.T) {
+	t.Setenv("TEST_S3_SECRET", "s3-secret")
+	p := write(t, strings.Replace(valid, "database: snapex.db\n", "database: snapex.db\nlisten: 127.0.0.1:1\nlisten: 127.0.0.1:2\n", 1))
+	var errs config.Errors
+	if err := config.Check(p); !errors.As(err, &errs) || len(errs) != 1 || errs[0].Line != 3 || errs[0].Path != "listen" ||
+		!strings.Contains(errs[0].Msg, "given twice (first on line 2)") {
+		t.Fatalf("Check(duplicate key) = %v", err)
+	}
+}
+
 // TestCheckSyntaxError names the file and the line of a YAML syntax error.
 func TestCheckSyntaxError(t *testing.T) {
 	p := write(t, "listen: [unclosed\n")

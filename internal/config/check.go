@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -43,20 +42,21 @@ func CheckBytes(path string, raw []byte) error {
 		s.walk(doc, reflect.TypeOf(Config{}), "")
 	}
 	errs := s.errs
-	// Decode without KnownFields: the walk above already reported every
-	// unknown field and wrong kind with its path, and a lenient decode
-	// still fills every field that is right so the rules can run.
-	cfg := &Config{}
-	var te *yaml.TypeError
-	if err := root.Decode(cfg); err != nil && !errors.As(err, &te) {
+	// The walk dropped what it reported (unknown fields, wrong kinds,
+	// repeated keys) from the tree; what is left goes through Parse, so the
+	// rules, defaults and secret resolution are exactly those of Load.
+	// Nodes keep their original lines, so a finding's path leads back to
+	// its line in the file as written.
+	cleaned, err := yaml.Marshal(&root)
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	bad := map[string]bool{}
-	for _, e := range errs {
-		bad[e.Path] = true
+	var rules Errors
+	if _, err := Parse(path, cleaned); err != nil && !errors.As(err, &rules) {
+		return err
 	}
-	for _, e := range cfg.validate(filepath.Dir(path)) {
-		if bad[e.Path] { // the wrong-kind report already explains this field
+	for _, e := range rules {
+		if e.Path == structurePath || s.covers(e.Path) {
 			continue
 		}
 		e.File = path
@@ -70,10 +70,26 @@ func CheckBytes(path string, raw []byte) error {
 	return errs
 }
 
+// structurePath is the path Parse gives the decoder's own reports (unknown
+// fields, wrong types); the walk has reported those already.
+const structurePath = "(structure)"
+
 // shapeChecker compares a YAML tree with the config's fields.
 type shapeChecker struct {
 	file string
 	errs Errors
+}
+
+// covers reports whether path is at or under a place already reported,
+// whose zero value would otherwise draw a second, misleading report
+// ("required") from the rules.
+func (s *shapeChecker) covers(path string) bool {
+	for _, e := range s.errs {
+		if path == e.Path || strings.HasPrefix(path, e.Path+".") || strings.HasPrefix(path, e.Path+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *shapeChecker) add(n *yaml.Node, path, format string, args ...any) {
@@ -88,8 +104,9 @@ var (
 	textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
 )
 
-// walk checks node n against type t at path.
-func (s *shapeChecker) walk(n *yaml.Node, t reflect.Type, path string) {
+// walk checks node n against type t at path; false means n was reported
+// and must not reach the decoder.
+func (s *shapeChecker) walk(n *yaml.Node, t reflect.Type, path string) bool {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
@@ -97,46 +114,68 @@ func (s *shapeChecker) walk(n *yaml.Node, t reflect.Type, path string) {
 		t = t.Elem()
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return // an empty value leaves the default in place
+		return true // an empty value leaves the default in place
 	}
 	if pt := reflect.PointerTo(t); pt.Implements(unmarshalerType) || pt.Implements(textUnmarshalerType) {
 		// Secrets are written as one string (literal, env:NAME or file:PATH).
 		if n.Kind != yaml.ScalarNode {
 			s.add(n, path, "must be a single value (a string, env:NAME or file:PATH), not %s", kindName(n))
+			return false
 		}
-		return
+		return true
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		s.mapping(n, t, path)
+		return s.mapping(n, t, path)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			s.add(n, path, "must be a list, not %s", kindName(n))
-			return
+			return false
 		}
 		for i, item := range n.Content {
-			s.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+			if !s.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i)) {
+				// Replaced rather than dropped, so the items after it
+				// keep their indexes (and paths).
+				n.Content[i] = emptyLike(t.Elem())
+			}
 		}
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
 			s.add(n, path, "must be a string, not %s", kindName(n))
+			return false
 		}
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
 			s.add(n, path, "must be a whole number, not %s", kindName(n))
+			return false
 		}
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
 			s.add(n, path, "must be true or false, not %s", kindName(n))
+			return false
 		}
 	}
+	return true
 }
 
-// mapping checks the fields of a struct-shaped node.
-func (s *shapeChecker) mapping(n *yaml.Node, t reflect.Type, path string) {
+// emptyLike is an empty value of type t's shape, standing in for a list
+// item that was reported.
+func emptyLike(t reflect.Type) *yaml.Node {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() == reflect.Struct && !reflect.PointerTo(t).Implements(textUnmarshalerType) {
+		return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str"}
+}
+
+// mapping checks the fields of a struct-shaped node, keeping in it only
+// the fields that were not reported.
+func (s *shapeChecker) mapping(n *yaml.Node, t reflect.Type, path string) bool {
 	if n.Kind != yaml.MappingNode {
 		s.add(n, path, "must be a mapping of fields (%s), not %s", strings.Join(fieldNames(t), ", "), kindName(n))
-		return
+		return false
 	}
 	fields := map[string]reflect.Type{}
 	for i := 0; i < t.NumField(); i++ {
@@ -163,14 +202,16 @@ func (s *shapeChecker) mapping(n *yaml.Node, t reflect.Type, path string) {
 			continue
 		}
 		seen[key.Value] = key.Line
-		kept = append(kept, key, val)
 		ft, ok := fields[key.Value]
 		if !ok {
 			s.add(key, childPath, "%s", unknownField(key.Value, fieldNames(t)))
 			continue
 		}
-		s.walk(val, ft, childPath)
+		if s.walk(val, ft, childPath) {
+			kept = append(kept, key, val)
+		}
 	}
+	return true
 }
 
 // fieldNames lists the YAML names of t's fields in declaration order.

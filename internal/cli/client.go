@@ -41,6 +41,13 @@ func newClient(ctx context.Context, p Profile, userAgent string) (*admin.APIClie
 	return c, nil
 }
 
+// unreachableError is a request that got no answer from the API (refused,
+// reset, timed out), as opposed to an answer that was an error; a watch
+// rides out a few of them, as when the server restarts.
+type unreachableError struct{ error }
+
+func (e *unreachableError) Unwrap() error { return e.error }
+
 // apiError rewrites an SDK error into what went wrong: the API's own
 // detail and error code, or which server could not be reached.
 func apiError(p Profile, what string, err error) error {
@@ -56,7 +63,7 @@ func apiError(p Profile, what string, err error) error {
 		if base == "" {
 			base = "https://cloud.mongodb.com"
 		}
-		return fmt.Errorf("%s: cannot reach %s (profile %q): %w", what, base, p.Name, err)
+		return &unreachableError{fmt.Errorf("%s: cannot reach %s (profile %q): %w", what, base, p.Name, err)}
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

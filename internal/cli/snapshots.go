@@ -130,7 +130,7 @@ func snapshotWatch(s *session) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := &watcher{interval: interval, render: newRenderer(cmd.OutOrStdout()),
+			w := &watcher{interval: interval, render: newRenderer(cmd.OutOrStdout()), warn: cmd.ErrOrStderr(),
 				poll: func(ctx context.Context) (Progress, bool, bool, error) {
 					sn, _, err := c.api.CloudBackupsApi.GetClusterBackupSnapshot(ctx, c.groupID, cluster, args[0]).Execute()
 					if err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -70,10 +71,17 @@ func (r *lineRenderer) Finish(p Progress, ok bool) {
 	}
 }
 
+// maxUnreachable is how many polls in a row may go unanswered before a
+// watch gives up: enough to ride out a server restart at the default
+// interval, few enough not to hang on a wrong URL.
+const maxUnreachable = 10
+
 // watcher polls a job until it reaches a terminal state.
 type watcher struct {
 	interval time.Duration
 	render   Renderer
+	// warn receives a line for each unanswered poll that is retried.
+	warn io.Writer
 	// poll fetches the job once; terminal says whether it has ended and ok
 	// whether it ended well.
 	poll func(ctx context.Context) (p Progress, terminal, ok bool, err error)
@@ -84,11 +92,26 @@ type watcher struct {
 func (w *watcher) run(ctx context.Context) error {
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
+	unanswered := 0
 	for {
 		p, terminal, ok, err := w.poll(ctx)
-		if err != nil {
+		var unreachable *unreachableError
+		switch {
+		case err != nil && errors.As(err, &unreachable) && ctx.Err() == nil && unanswered < maxUnreachable:
+			unanswered++
+			if w.warn != nil {
+				fmt.Fprintf(w.warn, "snapex: %v; retrying (%d/%d)\n", err, unanswered, maxUnreachable)
+			}
+			select {
+			case <-ctx.Done():
+				return err
+			case <-t.C:
+			}
+			continue
+		case err != nil:
 			return err
 		}
+		unanswered = 0
 		if terminal {
 			w.render.Finish(p, ok)
 			if ok {

@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -53,5 +55,40 @@ func TestWatchPrintsChangesAndEndsOnState(t *testing.T) {
 				t.Fatalf("watch printed:\n%s\nwant:\n%s", out.String(), c.wantOut)
 			}
 		})
+	}
+}
+
+// TestWatchRidesOutUnansweredPolls: polls that get no answer (a server
+// restarting) are retried with a warning; an API error ends the watch at
+// once; too many unanswered polls in a row end it too.
+func TestWatchRidesOutUnansweredPolls(t *testing.T) {
+	down := &unreachableError{errors.New("cannot reach http://127.0.0.1:8080: connection refused")}
+	run := func(errs []error) (error, string, int) {
+		var warn bytes.Buffer
+		calls := 0
+		w := &watcher{interval: time.Millisecond, render: NewLineRenderer(io.Discard), warn: &warn,
+			poll: func(context.Context) (Progress, bool, bool, error) {
+				calls++
+				if calls <= len(errs) {
+					return Progress{}, false, false, errs[calls-1]
+				}
+				return jobProgress("j", &admin.DiskBackupExportJob{State: admin.PtrString("Successful")})
+			}}
+		err := w.run(t.Context())
+		return err, warn.String(), calls
+	}
+	if err, warn, calls := run([]error{down, down, down}); err != nil || calls != 4 || strings.Count(warn, "retrying") != 3 {
+		t.Fatalf("three unanswered polls: err %v after %d polls, warnings:\n%s", err, calls, warn)
+	}
+	apiErr := errors.New("describe export job j: Cannot find resource (HTTP 404, RESOURCE_NOT_FOUND)")
+	if err, _, calls := run([]error{apiErr}); err != apiErr || calls != 1 {
+		t.Fatalf("API error: %v after %d polls", err, calls)
+	}
+	many := make([]error, maxUnreachable+1)
+	for i := range many {
+		many[i] = down
+	}
+	if err, _, calls := run(many); !errors.Is(err, down) || calls != maxUnreachable+1 {
+		t.Fatalf("%d unanswered polls: %v after %d polls", len(many), err, calls)
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -27,26 +26,22 @@ import (
 	"github.com/snapex/snapex/internal/store"
 )
 
-func runServe(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "config file (default: ./snapex-data/snapex.yaml, created on first run)")
-	listen := fs.String("listen", "", "listen address, overriding the config's listen")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *cfgPath == "" {
+// runServe handles "snapex serve": load (or first create) the config,
+// then serve until SIGTERM or SIGINT.
+func runServe(cfgPath, listen string) error {
+	if cfgPath == "" {
 		p, err := starterConfig("snapex-data")
 		if err != nil {
 			return err
 		}
-		*cfgPath = p
+		cfgPath = p
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return err
 	}
-	if *listen != "" {
-		cfg.Listen = *listen
+	if listen != "" {
+		cfg.Listen = listen
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	tuneRuntime(cfg, os.Getenv)

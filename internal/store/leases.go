@@ -207,3 +207,16 @@ func (s *Store) leaseHolder(ctx context.Context, tx *sql.Tx, k JobKind, id, owne
 	}
 	return nil
 }
+
+// JobActive reports whether job id exists and is unfinished.
+func (s *Store) JobActive(ctx context.Context, k JobKind, id string) (bool, error) {
+	var active bool
+	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+k.active+` FROM `+k.table+` WHERE id = ?`), id).Scan(&active)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("is %s job %s active: %w", k.Name, id, err)
+	}
+	return active, nil
+}

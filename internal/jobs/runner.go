@@ -32,6 +32,8 @@ type Result struct {
 	// Wait, when the job is not done, is when to look at it again: another
 	// worker holds it, or it waits for a retry that worker scheduled.
 	Wait time.Time
+	// lost is set when this run's lease was taken over mid-run.
+	lost bool
 }
 
 func (r *Runner) now() time.Time { return r.Clock().UTC() }
@@ -45,14 +47,15 @@ func (r *Runner) Run(ctx context.Context, k *Kind, id string) (Result, error) {
 	return r.run(ctx, k, id, false, false)
 }
 
-// RunAttempt makes one attempt at job id: nil when the job is finished,
-// ErrLeaseHeld when another worker holds it, and the attempt's error when
+// RunAttempt makes one attempt at job id: nil when the job is finished
+// or another worker took the lease over mid-attempt (it continues),
+// ErrLeaseHeld when another worker holds it from the start, and the attempt's error when
 // it failed and may be retried (the lease is released; the caller decides
 // when to retry). final makes any failure end the job, as does the last of
 // Retry.MaxAttempts counted attempts.
 func (r *Runner) RunAttempt(ctx context.Context, k *Kind, id string, final bool) error {
 	res, err := r.run(ctx, k, id, true, final)
-	if err == nil && !res.Done {
+	if err == nil && !res.Done && !res.lost {
 		return ErrLeaseHeld
 	}
 	return err
@@ -202,7 +205,7 @@ func (r *Runner) lost(ctx context.Context, k *Kind, id string, log *slog.Logger)
 		return Result{Done: true}, nil
 	}
 	log.Warn("job lease lost; another worker continues")
-	return Result{Wait: r.now().Add(r.LeaseTTL)}, nil
+	return Result{Wait: r.now().Add(r.LeaseTTL), lost: true}, nil
 }
 
 // heartbeat renews the lease every third of its lifetime; it cancels the

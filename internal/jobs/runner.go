@@ -74,8 +74,10 @@ func (r *Runner) run(ctx context.Context, k *Kind, id string, once, final bool) 
 		return Result{Done: true}, nil
 	}
 	if !l.Acquired {
+		// Nobody may start the job before its retry is due; otherwise
+		// look again once the holder's lease could have expired.
 		wait := now.Add(r.LeaseTTL)
-		if l.RetryAt.After(now) && l.RetryAt.Before(wait) {
+		if l.RetryAt.After(now) {
 			wait = l.RetryAt
 		}
 		return Result{Wait: wait}, nil
@@ -148,7 +150,7 @@ func (r *Runner) run(ctx context.Context, k *Kind, id string, once, final bool) 
 			_ = r.Store.ReleaseLease(rctx, k.Table, id, r.Owner, false)
 			return Result{}, err
 		}
-		if res, werr, over := r.wait(ctx, hbCtx, rctx, k, a, delay, log); over {
+		if res, over, werr := r.wait(ctx, hbCtx, rctx, k, a, delay, log); over {
 			return res, werr
 		}
 	}
@@ -156,27 +158,27 @@ func (r *Runner) run(ctx context.Context, k *Kind, id string, once, final bool) 
 
 // wait sleeps delay under the lease before the next attempt; over reports
 // that the job ended meanwhile (cancelled, lease lost, process stopping).
-func (r *Runner) wait(ctx, hbCtx, rctx context.Context, k *Kind, a *Attempt, delay time.Duration, log *slog.Logger) (Result, error, bool) {
+func (r *Runner) wait(ctx, hbCtx, rctx context.Context, k *Kind, a *Attempt, delay time.Duration, log *slog.Logger) (res Result, over bool, err error) {
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return Result{}, nil, false
+		return Result{}, false, nil
 	case <-hbCtx.Done():
 	}
 	cause := context.Cause(hbCtx)
 	switch {
 	case errors.Is(cause, ErrCancelRequested):
-		res, err := r.finish(rctx, k, a, k.Cancel)
-		return res, err, true
+		res, err = r.finish(rctx, k, a, k.Cancel)
+		return res, true, err
 	case errors.Is(cause, store.ErrLeaseLost):
-		res, err := r.lost(rctx, k, a.ID, log)
-		return res, err, true
+		res, err = r.lost(rctx, k, a.ID, log)
+		return res, true, err
 	}
 	// The process is stopping between attempts: the retry time stays, so
 	// a successor waits for it too.
 	_ = r.Store.ReleaseLease(rctx, k.Table, a.ID, r.Owner, false)
-	return Result{}, ctx.Err(), true
+	return Result{}, true, ctx.Err()
 }
 
 // finish records the job's terminal state with record (nil when the work

@@ -195,11 +195,16 @@ func (s *Store) JobAttempts(ctx context.Context, k JobKind, id string) (Attempts
 	return a, nil
 }
 
-// leaseHolder fails with ErrLeaseLost unless owner holds the job's lease;
-// it runs inside the transaction of a fenced update.
+// leaseHolder fails with ErrLeaseLost unless owner holds the job's lease
+// (ErrNotFound when the job is gone); it runs inside the transaction of a
+// fenced update and locks the job's row until that transaction ends.
 func (s *Store) leaseHolder(ctx context.Context, tx *sql.Tx, k JobKind, id, owner string) error {
 	var holder string
-	if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT lease_owner FROM `+k.table+` WHERE id = ?`), id).Scan(&holder); err != nil {
+	err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT lease_owner FROM `+k.table+` WHERE id = ?`+s.d.forUpdate), id).Scan(&holder)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
 		return err
 	}
 	if holder != owner {

@@ -1,11 +1,8 @@
 package export_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,34 +11,10 @@ import (
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/export"
 	"github.com/snapex/snapex/internal/jobs"
+	"github.com/snapex/snapex/internal/jobs/jobstest"
 	"github.com/snapex/snapex/internal/store"
 	"github.com/snapex/snapex/internal/testenv"
 )
-
-// syncBuffer is a log sink shared by the goroutines of several engines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// count returns how many log lines carry msg="<msg>".
-func (s *syncBuffer) count(msg string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), fmt.Sprintf("msg=%q", msg))
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestStoppedStoreFailsAfterCountedAttempts stops the S3 server in the
 // middle of an export, once with one process (the queue's dispatch and the
@@ -82,8 +55,8 @@ func stopStoreMidExport(t *testing.T, processes int, dsn string) {
 	job := f.newJob()
 
 	retry := jobs.Retry{MaxAttempts: 3, Backoff: 300 * time.Millisecond, MaxBackoff: 600 * time.Millisecond}
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
+	logs := &jobstest.Logs{}
+	log := logs.Logger()
 	var chunks atomic.Int64
 	stopped := make(chan time.Time, 1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -165,7 +138,7 @@ func stopStoreMidExport(t *testing.T, processes int, dsn string) {
 		"taking over abandoned job":                0,
 		"job lease lost; another worker continues": 0,
 	} {
-		if n := logs.count(msg); n != want {
+		if n := logs.Count(msg); n != want {
 			t.Errorf("%d log lines %q, want %d; log:\n%s", n, msg, want, logs)
 		}
 	}

@@ -1,7 +1,6 @@
 package jobs_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/jobs"
+	"github.com/snapex/snapex/internal/jobs/jobstest"
 	"github.com/snapex/snapex/internal/store"
 	"github.com/snapex/snapex/internal/testenv"
 )
@@ -33,24 +33,6 @@ func TestRetryDelaysDoubleUpToTheCap(t *testing.T) {
 	if w := r.TotalWait(); w != 12*time.Second {
 		t.Fatalf("total wait %s, want 12s (the waits after attempts 1 to 4)", w)
 	}
-}
-
-// logSink collects the runners' logs.
-type logSink struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *logSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *logSink) count(msg string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), fmt.Sprintf("msg=%q", msg))
 }
 
 // forEachEngine runs fn on a fresh SQLite and a fresh PostgreSQL store
@@ -130,8 +112,8 @@ func TestAttemptsAreCountedAndBounded(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, dsn string, id string) {
 		retry := jobs.Retry{MaxAttempts: 3, Backoff: 400 * time.Millisecond, MaxBackoff: 800 * time.Millisecond}
 		const ttl = 300 * time.Millisecond // shorter than the waits: the lease must be kept across them
-		logs := &logSink{}
-		log := slog.New(slog.NewTextHandler(logs, nil))
+		logs := &jobstest.Logs{}
+		log := logs.Logger()
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		defer func() { cancel(); wg.Wait() }()
@@ -179,7 +161,7 @@ func TestAttemptsAreCountedAndBounded(t *testing.T) {
 		}
 		time.Sleep(3 * ttl) // the reapers look again: a failed job stays alone
 		for msg, want := range map[string]int{"job attempt": 3, "job attempt failed": 3, "taking over abandoned job": 0} {
-			if n := logs.count(msg); n != want {
+			if n := logs.Count(msg); n != want {
 				t.Errorf("%d log lines %q, want %d", n, msg, want)
 			}
 		}

@@ -340,6 +340,9 @@ func (v *validator) exports(e *ExportSettings) {
 	v.optionalRange("exports.leaseSeconds", e.LeaseSeconds, 3, 3600)
 	v.optionalRange("exports.partMiB", e.PartMiB, 1, 4000)
 	v.optionalRange("exports.requestTimeoutSeconds", e.RequestTimeoutSeconds, 1, 3600)
+	v.optionalRange("exports.maxAttempts", e.MaxAttempts, 1, 100)
+	v.optionalRange("exports.retryBackoffMillis", e.RetryBackoffMillis, 1, 3600000)
+	e.applyDefaults()
 }
 
 func (v *validator) snapshots(s *SnapshotSettings) {
@@ -349,4 +352,5 @@ func (v *validator) snapshots(s *SnapshotSettings) {
 	v.optionalRange("snapshots.operationTimeoutSeconds", s.OperationTimeoutSeconds, 1, 86400)
 	v.optionalRange("snapshots.gzipLevel", s.GzipLevel, 1, 9)
 	v.optionalRange("snapshots.expiryCheckSeconds", s.ExpiryCheckSeconds, 1, 86400)
+	s.applyDefaults()
 }

@@ -8,27 +8,10 @@ import (
 
 	"runtime"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/blob"
 	"github.com/snapex/snapex/internal/snapshot"
 )
-
-const defaultChunkBytes = 64 << 20
-
-func (e *Engine) chunkBytes() int64 {
-	if e.ChunkBytes > 0 {
-		return e.ChunkBytes
-	}
-	return defaultChunkBytes
-}
-
-func (e *Engine) gzipLevel() int {
-	if e.GzipLevel != 0 {
-		return e.GzipLevel
-	}
-	return gzip.BestSpeed
-}
 
 // exportUnit streams one collection of one replica set into data files,
 // resuming after the chunks p records, and queues progress after each
@@ -62,7 +45,7 @@ func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Buc
 		if !eof {
 			key := dataKey(job.Prefix, u.key.DB, u.key.Coll, u.key.ReplicaSet, p.NextChunk)
 			var docs, bytes int64
-			docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.chunkBytes(), u.coll.BSONBytes-p.BytesDone, 2*runtime.GOMAXPROCS(0))
+			docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.ChunkBytes, u.coll.BSONBytes-p.BytesDone, 2*runtime.GOMAXPROCS(0))
 			if err != nil {
 				return err
 			}

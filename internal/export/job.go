@@ -118,13 +118,13 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	}
 	log := newProgressLog(ctx, e, dest, job.ID, t.recorded)
 	defer log.wait()
-	comp := newCompressor(e.gzipLevel(), 0)
+	comp := newCompressor(e.GzipLevel, 0)
 	defer comp.close()
 	// Large collections share the CPU through the compressor, so few run
 	// at once (each holds blocks and upload parts in memory); small ones
 	// are dominated by per-object latency (open, upload, record), so many
 	// overlap, each holding at most one small block.
-	large, small := make(chan struct{}, e.parallelism()), make(chan struct{}, smallParallelism)
+	large, small := make(chan struct{}, e.Parallelism), make(chan struct{}, smallParallelism)
 	g, gctx := errgroup.WithContext(ctx)
 	for _, u := range units {
 		if progress[u.key].Done {
@@ -191,13 +191,6 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 // smallParallelism is how many small collections (under one block of
 // BSON) export at once.
 const smallParallelism = 16
-
-func (e *Engine) parallelism() int {
-	if e.Parallelism > 0 {
-		return e.Parallelism
-	}
-	return 2
-}
 
 // writeMetadata uploads each collection's metadata.json, taken from the
 // first replica set holding the collection, several at a time; it returns
@@ -272,7 +265,7 @@ func (t *tracker) publish(ctx context.Context, start bool) error {
 		}
 	}
 	t.mu.Unlock()
-	_, err := t.e.Store.UpdateExportJobAs(ctx, t.job.ID, t.e.Owner, func(j *atlas.ExportJob) error {
+	_, err := t.e.Store.UpdateExportJobAs(ctx, t.job.ID, t.e.Runner.Owner, func(j *atlas.ExportJob) error {
 		if start && j.State == atlas.ExportQueued {
 			j.State = atlas.ExportInProgress
 		}

@@ -119,7 +119,7 @@ func (l *progressLog) flushLocked(ctx context.Context) error {
 	if err := l.dest.Sync(ctx); err != nil {
 		return fmt.Errorf("make %d data files durable before recording them: %w", len(batch), err)
 	}
-	if err := l.e.Store.SaveExportProgress(ctx, l.jobID, l.e.Owner, batch...); err != nil {
+	if err := l.e.Store.SaveExportProgress(ctx, l.jobID, l.e.Runner.Owner, batch...); err != nil {
 		return err
 	}
 	if l.e.AfterChunk != nil {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -44,16 +43,8 @@ func (s *Store) SaveExportProgress(ctx context.Context, jobID, owner string, ps 
 		return nil
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var holder string
-		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT lease_owner FROM export_jobs WHERE id = ?`+s.d.forUpdate), jobID).Scan(&holder)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
+		if err := s.leaseHolder(ctx, tx, ExportJobs, jobID, owner); err != nil {
 			return err
-		}
-		if holder != owner {
-			return ErrLeaseLost
 		}
 		for rest := ps; len(rest) > 0; {
 			n := min(len(rest), progressRowsPerStatement)

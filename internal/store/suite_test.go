@@ -355,14 +355,14 @@ func TestOneUnfinishedOnDemandSnapshot(t *testing.T) {
 		if err != nil || days != 3 || sn.Status != atlas.SnapshotQueued {
 			t.Fatalf("snapshot: %+v %d %v", sn, days, err)
 		}
-		ok, err := s.AcquireSnapshotLease(ctx, sn.ID, "a", t0, t0.Add(time.Second))
-		if err != nil || !ok {
-			t.Fatalf("acquire: %v %v", ok, err)
+		l, err := s.AcquireLease(ctx, store.SnapshotJobs, sn.ID, "a", t0, t0.Add(time.Second))
+		if err != nil || !l.Acquired {
+			t.Fatalf("acquire: %+v %v", l, err)
 		}
-		if ok, _ := s.AcquireSnapshotLease(ctx, sn.ID, "b", t0, t0.Add(time.Second)); ok {
+		if l, _ := s.AcquireLease(ctx, store.SnapshotJobs, sn.ID, "b", t0, t0.Add(time.Second)); l.Acquired {
 			t.Fatal("a held lease was taken")
 		}
-		ids, err := s.ExpiredSnapshotLeases(ctx, t0.Add(2*time.Second), t0.Add(-time.Hour))
+		ids, err := s.ExpiredLeases(ctx, store.SnapshotJobs, t0.Add(2*time.Second), t0.Add(-time.Hour))
 		if err != nil || len(ids) != 1 {
 			t.Fatalf("expired leases: %v %v", ids, err)
 		}

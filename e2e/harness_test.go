@@ -81,11 +81,12 @@ func (b *syncBuffer) String() string {
 }
 
 // startServer writes cfg (with %s for the directory) and runs snapex serve
-// on a random port until the test ends.
+// on a random port until the test ends. Scheduling passes are off unless
+// cfg sets them (withoutScheduling).
 func startServer(t *testing.T, dir, cfg string) *server {
 	t.Helper()
 	path := filepath.Join(dir, "snapex.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(withoutScheduling(t, cfg)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(snapexBinary(t), "serve", "--config", path, "--listen", "127.0.0.1:0")

@@ -106,6 +106,10 @@ func TestSnapshotFromFerretDBThenExport(t *testing.T) {
 	if got := snap.GetExpiresAt().Sub(snap.GetCreatedAt()); got != 48*time.Hour {
 		t.Fatalf("expiresAt - createdAt = %s, want 48h", got)
 	}
+	// The cluster now reports the server version the snapshot read.
+	if cl := val(c.ClustersApi.GetCluster(ctx, groupID, "Cluster0").Execute()).get(t); cl.GetMongoDBVersion() != snap.GetMongodVersion() {
+		t.Fatalf("cluster mongoDBVersion %q, snapshot read %q", cl.GetMongoDBVersion(), snap.GetMongodVersion())
+	}
 
 	b := val(api.CreateExportBucket(ctx, groupID, &admin.DiskBackupSnapshotExportBucketRequest{
 		CloudProvider: "AWS", BucketName: admin.PtrString("crash-exports"), IamRoleId: admin.PtrString(crashRole)}).Execute()).get(t)

@@ -24,6 +24,9 @@ func TestStarterSetupServesWithPrintedKey(t *testing.T) {
 	dir := t.TempDir()
 	cmd := exec.Command(snapexBinary(t), "serve", "--listen", "127.0.0.1:0")
 	cmd.Dir = dir
+	// The first serve also writes a CLI profile; keep it in the test's dir.
+	cfgHome := filepath.Join(dir, "config-home")
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+cfgHome, "SNAPEX_CLI_CONFIG=")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +71,12 @@ func TestStarterSetupServesWithPrintedKey(t *testing.T) {
 	clusters := val(c.ClustersApi.ListClusters(context.Background(), group).Execute()).get(t)
 	if clusters.GetTotalCount() != 1 {
 		t.Fatalf("starter clusters: %d", clusters.GetTotalCount())
+	}
+	// The profile the starter wrote drives the CLI (only the port differs
+	// from the starter's 127.0.0.1:8080 here).
+	r := runCLI(t, []string{"XDG_CONFIG_HOME=" + cfgHome, "MONGODB_ATLAS_OPS_MANAGER_URL=" + url}, "backups", "snapshots", "list", "Cluster0", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"results": []`) {
+		t.Fatalf("CLI with the starter profile: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "snapex_http_requests_total"} {
 		resp, err := http.Get(url + path)

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
@@ -14,39 +17,63 @@ import (
 	"github.com/snapex/snapex/internal/store"
 )
 
-// runSnapshot handles "snapex snapshot import".
-func runSnapshot(args []string) error {
-	if len(args) == 0 || args[0] != "import" {
-		return fmt.Errorf("usage: snapex snapshot import --config FILE --project ID --cluster NAME [--replica-set NAME] [--retention-days N] DIR")
-	}
-	fs := flag.NewFlagSet("snapshot import", flag.ContinueOnError)
-	cfgPath := fs.String("config", "snapex-data/snapex.yaml", "config file")
-	project := fs.String("project", "", "project (group) id")
-	clusterName := fs.String("cluster", "", "cluster name")
-	rsName := fs.String("replica-set", "", "replica set of a flat dump (default: the cluster's only replica set)")
-	retention := fs.Int("retention-days", 30, "days until the snapshot expires")
-	if err := fs.Parse(args[1:]); err != nil {
+// importOptions are the flags of "snapex snapshot import".
+type importOptions struct {
+	cfgPath, project, cluster, replicaSet, dir string
+	retentionDays                              int
+}
+
+// runSnapshotImport handles "snapex snapshot import".
+func runSnapshotImport(o importOptions) error {
+	if err := hasCollections(o.dir); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || *project == "" || *clusterName == "" {
-		return fmt.Errorf("usage: snapex snapshot import --config FILE --project ID --cluster NAME [--replica-set NAME] DIR")
-	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := config.Load(o.cfgPath)
 	if err != nil {
 		return err
 	}
-	cluster, ok := cfg.Catalog().Cluster(*project, *clusterName)
+	cluster, ok := cfg.Catalog().Cluster(o.project, o.cluster)
 	if !ok {
-		return fmt.Errorf("no cluster %s in project %s of %s", *clusterName, *project, *cfgPath)
+		return fmt.Errorf("no cluster %s in project %s of %s", o.cluster, o.project, o.cfgPath)
 	}
 	ctx := context.Background()
-	sn, err := importSnapshot(ctx, cfg, cluster, fs.Arg(0), *rsName, time.Duration(*retention)*24*time.Hour)
+	sn, err := importSnapshot(ctx, cfg, cluster, o.dir, o.replicaSet, time.Duration(o.retentionDays)*24*time.Hour)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "snapex: imported %s as snapshot %s of %s (%d bytes stored)\n", fs.Arg(0), sn.ID, cluster.Name, sn.StorageSizeBytes)
+	fmt.Fprintf(os.Stderr, "snapex: imported %s as snapshot %s of %s (%d bytes stored)\n", o.dir, sn.ID, cluster.Name, sn.StorageSizeBytes)
 	fmt.Println(sn.ID)
 	return nil
+}
+
+// hasCollections fails unless dir holds at least one collection dump
+// (a .bson or .bson.gz file at any depth), so an empty or wrong directory
+// does not become an empty snapshot.
+func hasCollections(dir string) error {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("import: %s is not a directory; pass a mongodump output directory", dir)
+	}
+	found := errors.New("found")
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".bson") || strings.HasSuffix(p, ".bson.gz")) {
+			return found
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, found):
+		return nil
+	case err != nil:
+		return fmt.Errorf("import: %w", err)
+	}
+	return fmt.Errorf("import: %s holds no collections (no .bson or .bson.gz files); pass a mongodump output directory", dir)
 }
 
 // importSnapshot copies a mongodump directory into snapshot storage and
@@ -106,20 +133,12 @@ func importSnapshot(ctx context.Context, cfg *config.Config, cluster atlas.Clust
 	return sn, nil
 }
 
-// runExport handles "snapex export cancel JOB_ID".
-func runExport(args []string) error {
-	if len(args) == 0 || args[0] != "cancel" {
-		return fmt.Errorf("usage: snapex export cancel [--config FILE] JOB_ID")
+// runExportCancel handles "snapex export cancel JOB_ID".
+func runExportCancel(cfgPath, id string) error {
+	if !atlas.ValidObjectID(id) {
+		return fmt.Errorf("export id %q is not a 24-hex id", id)
 	}
-	fs := flag.NewFlagSet("export cancel", flag.ContinueOnError)
-	cfgPath := fs.String("config", "snapex-data/snapex.yaml", "config file")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 || !atlas.ValidObjectID(fs.Arg(0)) {
-		return fmt.Errorf("usage: snapex export cancel [--config FILE] JOB_ID (a 24-hex export id)")
-	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return err
 	}
@@ -129,9 +148,12 @@ func runExport(args []string) error {
 		return err
 	}
 	defer st.Close()
-	j, err := st.RequestExportCancel(ctx, fs.Arg(0), time.Now())
+	j, err := st.RequestExportCancel(ctx, id, time.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no export job %s in %s", id, cfgPath)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("cancel export %s: %w", id, err)
 	}
 	switch {
 	case j.State == atlas.ExportCancelled:

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,31 +20,29 @@ import (
 	"github.com/snapex/snapex/internal/auth"
 	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/httpapi"
+	"github.com/snapex/snapex/internal/httpapi/authgate"
 	"github.com/snapex/snapex/internal/metrics"
 	"github.com/snapex/snapex/internal/service"
+	"github.com/snapex/snapex/internal/service/storerepo"
 	"github.com/snapex/snapex/internal/store"
 )
 
-func runServe(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "config file (default: ./snapex-data/snapex.yaml, created on first run)")
-	listen := fs.String("listen", "", "listen address, overriding the config's listen")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *cfgPath == "" {
+// runServe handles "snapex serve": load (or first create) the config,
+// then serve until SIGTERM or SIGINT.
+func runServe(cfgPath, listen string) error {
+	if cfgPath == "" {
 		p, err := starterConfig("snapex-data")
 		if err != nil {
 			return err
 		}
-		*cfgPath = p
+		cfgPath = p
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return err
 	}
-	if *listen != "" {
-		cfg.Listen = *listen
+	if listen != "" {
+		cfg.Listen = listen
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	tuneRuntime(cfg, os.Getenv)
@@ -83,17 +80,20 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	svc := &service.Service{
-		Store: st, Catalog: cfg.Catalog(), Log: log, Access: wk.engine.Destinations, Snapshots: wk.engine.Snapshots,
+		Catalog: cfg.Catalog(), Log: log, Access: wk.engine.Destinations, Snapshots: wk.engine.Snapshots,
 		Observer: metrics.NewSchedule(reg),
-		EnqueueExport: func(job *atlas.ExportJob) store.InTx {
-			return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueExportTx(ctx, tx, job.ID) }
-		},
-		EnqueueSnapshot: func(sn *atlas.Snapshot) store.InTx {
-			return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueSnapshotTx(ctx, tx, sn.ID) }
+		Repo: &storerepo.Repo{
+			Store: st,
+			EnqueueExport: func(job *atlas.ExportJob) store.InTx {
+				return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueExportTx(ctx, tx, job.ID) }
+			},
+			EnqueueSnapshot: func(sn *atlas.Snapshot) store.InTx {
+				return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueSnapshotTx(ctx, tx, sn.ID) }
+			},
 		},
 	}
 	api := &httpapi.Server{
-		Service: svc, Gate: httpapi.AuthGate(authn), Log: log, ExternalURL: cfg.ExternalURL,
+		Service: svc, Gate: authgate.New(authn), Log: log, ExternalURL: cfg.ExternalURL,
 		Ready: func(r *http.Request) error { return st.Ping(r.Context()) },
 		Extra: map[string]http.Handler{
 			"POST /api/oauth/token":  authn.TokenHandler(),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/snapex/snapex/internal/atlas"
+	"github.com/snapex/snapex/internal/cli"
 )
 
 // starterConfigName is the config file inside a starter directory.
@@ -50,15 +51,49 @@ func writeStarter(dir string, out io.Writer) (string, error) {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return "", fmt.Errorf("write starter config: %w", err)
 	}
+	// The service does not need the CLI profile: a profiles file that
+	// cannot be written (or read) is reported, not fatal.
+	profileLine := "not written"
+	if name, file, err := writeStarterProfile(groupID, orgID, publicKey, privateKey); err != nil {
+		fmt.Fprintf(out, "snapex: no CLI profile written: %v\n", err)
+	} else {
+		profileLine = fmt.Sprintf("%q in %s (snapex backups … --profile %s)", name, file, name)
+	}
 	fmt.Fprintf(out, `snapex: created a starter setup in %s
   organization     %s
   project (group)  %s
   API key          public %s  private %s  (ORG_OWNER; shown once, kept in %s)
   service account  client id %s  secret in %s
   access roles     AWS %s, AZURE %s, GCP %s (local directories under %s)
+  CLI profile      %s
 `, dir, orgID, groupID, publicKey, privateKey, filepath.Join(dir, "secrets", publicKey+".key"),
-		clientID, filepath.Join(dir, "secrets", "service-account.secret"), awsRole, azureRole, gcpRole, filepath.Join(dir, "buckets"))
+		clientID, filepath.Join(dir, "secrets", "service-account.secret"), awsRole, azureRole, gcpRole, filepath.Join(dir, "buckets"),
+		profileLine)
 	return cfgPath, nil
+}
+
+// starterURL is where the starter config listens.
+const starterURL = "http://127.0.0.1:8080"
+
+// writeStarterProfile saves a CLI profile for the starter setup: the
+// default profile when there is none yet, otherwise "local", so an existing
+// Atlas profile is never overwritten.
+func writeStarterProfile(groupID, orgID, publicKey, privateKey string) (name, file string, err error) {
+	file, err = cli.ProfilesFile(os.Getenv)
+	if err != nil {
+		return "", "", err
+	}
+	name = cli.DefaultProfile
+	if exists, err := cli.HasProfile(file, name); err != nil {
+		return "", "", err
+	} else if exists {
+		name = "local"
+	}
+	p := cli.Profile{Name: name, PublicAPIKey: publicKey, PrivateAPIKey: privateKey, OrgID: orgID, ProjectID: groupID, OpsManagerURL: starterURL}
+	if err := cli.SaveProfile(file, p); err != nil {
+		return "", "", fmt.Errorf("write CLI profile: %w", err)
+	}
+	return name, file, nil
 }
 
 func writeSecret(path, value string) error {

@@ -12,20 +12,22 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/export"
+	"github.com/snapex/snapex/internal/jobs"
 	"github.com/snapex/snapex/internal/queue"
 	"github.com/snapex/snapex/internal/service"
 	"github.com/snapex/snapex/internal/store"
 	"github.com/snapex/snapex/internal/taker"
 )
 
-// workers is the background machinery of one process: the export engine
-// and snapshot taker, the River queue that dispatches to them, and the
-// reapers that take over jobs of dead workers.
+// workers is the background machinery of one process: the job runner
+// with the export and snapshot kinds it works, the River queue that
+// dispatches to it, and the reapers that take over jobs of dead workers.
 type workers struct {
+	runner  *jobs.Runner
 	engine  *export.Engine
 	taker   *taker.Taker
 	queue   *queue.Queue
-	reapers []*queue.Reaper
+	reapers []*jobs.Reaper
 	expiry  time.Duration
 	// svc runs scheduling passes; set by start before the queue runs.
 	svc *service.Service
@@ -36,48 +38,42 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 	if err != nil {
 		return nil, err
 	}
-	owner := processOwner()
 	x, sc := cfg.Exports, cfg.Snapshots
-	lease := time.Duration(x.LeaseSeconds) * time.Second
+	runner := &jobs.Runner{
+		Store: st, Owner: processOwner(), Clock: time.Now, LeaseTTL: x.LeaseTTL(), Log: log,
+		Retry: jobs.Retry{MaxAttempts: x.MaxAttempts, Backoff: x.RetryBackoff(), MaxBackoff: x.RetryBackoffMax()},
+	}
 	engine := &export.Engine{
-		Store: st, Catalog: cfg.Catalog(), Snapshots: snaps, Owner: owner, Log: log,
+		Store: st, Catalog: cfg.Catalog(), Snapshots: snaps, Runner: runner, Log: log,
 		Destinations: &export.Destinations{Catalog: cfg.Catalog(), PartSize: int64(x.PartMiB) << 20, RequestTimeout: seconds(x.RequestTimeoutSeconds)},
-		LeaseTTL:     lease, ChunkBytes: int64(x.ChunkMiB) << 20, Parallelism: x.Parallelism, GzipLevel: x.GzipLevel,
+		ChunkBytes:   int64(x.ChunkMiB) << 20, Parallelism: x.Parallelism, GzipLevel: x.GzipLevel,
 	}
 	tk := &taker.Taker{
-		Store: st, Catalog: cfg.Catalog(), Snapshots: snaps, Owner: owner, LeaseTTL: lease, Log: log,
+		Store: st, Catalog: cfg.Catalog(), Snapshots: snaps, Log: log,
 		ConnectTimeout: seconds(sc.ConnectTimeoutSeconds), ServerSelectionTimeout: seconds(sc.ServerSelectionTimeoutSeconds),
 		OperationTimeout: seconds(sc.OperationTimeoutSeconds), Parallelism: sc.Parallelism, GzipLevel: sc.GzipLevel,
 		Uncompressed: sc.Uncompressed,
 	}
-	concurrency := x.Concurrency
-	if concurrency == 0 {
-		concurrency = 2
-	}
-	w := &workers{}
+	exportKind, snapshotKind := engine.Kind(), tk.Kind()
+	w := &workers{runner: runner, engine: engine, taker: tk, expiry: seconds(sc.ExpiryCheckSeconds)}
 	ws := river.NewWorkers()
-	river.AddWorker(ws, &export.Worker{Engine: engine})
-	river.AddWorker(ws, &taker.Worker{Taker: tk})
-	river.AddWorker(ws, &queue.ScheduleWorker{Pass: func(ctx context.Context) error { return w.svc.RunSchedules(ctx) }})
-	periodic := []*river.PeriodicJob{queue.SchedulePeriodicJob(scheduleInterval(sc.ScheduleCheckSeconds))}
-	q, err := queue.Open(ctx, st, queue.Options{Workers: ws, Concurrency: concurrency, Log: log, PeriodicJobs: periodic, ID: riverID(owner)})
+	river.AddWorker(ws, &jobs.Worker[queue.ExportArgs]{Runner: runner, Kind: exportKind})
+	river.AddWorker(ws, &jobs.Worker[queue.SnapshotArgs]{Runner: runner, Kind: snapshotKind})
+	var periodic []*river.PeriodicJob
+	if !sc.SchedulingDisabled {
+		river.AddWorker(ws, &queue.ScheduleWorker{Pass: func(ctx context.Context) error { return w.svc.RunSchedules(ctx) }})
+		periodic = append(periodic, queue.SchedulePeriodicJob(seconds(sc.ScheduleCheckSeconds)))
+	}
+	q, err := queue.Open(ctx, st, queue.Options{Workers: ws, Concurrency: x.Concurrency, Log: log, PeriodicJobs: periodic, ID: riverID(runner.Owner)})
 	if err != nil {
 		return nil, err
 	}
-	interval := lease / 3
-	if interval <= 0 {
-		interval = 5 * time.Second
-	}
-	slots := make(chan struct{}, concurrency)
-	w.engine, w.taker, w.queue, w.expiry = engine, tk, q, seconds(sc.ExpiryCheckSeconds)
-	w.reapers = []*queue.Reaper{
-		{Name: "export", Find: unclaimedAfter(st.ExpiredExportLeases, 2*engine.LeaseTTLOrDefault()),
-			Work: func(ctx context.Context, id string) error { return engine.Run(ctx, id, false) }, Interval: interval, Slots: slots, Log: log},
-		{Name: "snapshot", Find: unclaimedAfter(st.ExpiredSnapshotLeases, 2*engine.LeaseTTLOrDefault()), Work: tk.Run,
-			Interval: interval, Slots: slots, Log: log},
-	}
-	if w.expiry == 0 {
-		w.expiry = time.Minute
+	w.queue = q
+	// Reapers look every third of the lease; a queued job nobody leased
+	// for two leases lost its dispatch with a process.
+	slots := make(chan struct{}, x.Concurrency)
+	for _, k := range []*jobs.Kind{exportKind, snapshotKind} {
+		w.reapers = append(w.reapers, &jobs.Reaper{Runner: runner, Kind: k, Interval: runner.LeaseTTL / 3, Grace: 2 * runner.LeaseTTL, Slots: slots})
 	}
 	return w, nil
 }
@@ -113,13 +109,6 @@ func (w *workers) start(ctx context.Context, svc *service.Service, log *slog.Log
 	return nil
 }
 
-// unclaimedAfter adapts a lease query to a Reaper: queued work nobody has
-// leased for grace is considered orphaned too (its River dispatch died
-// with a process and River's own rescue would take minutes).
-func unclaimedAfter(find func(ctx context.Context, now, unclaimedBefore time.Time) ([]string, error), grace time.Duration) func(context.Context, time.Time) ([]string, error) {
-	return func(ctx context.Context, now time.Time) ([]string, error) { return find(ctx, now, now.Add(-grace)) }
-}
-
 func seconds(n int) time.Duration { return time.Duration(n) * time.Second }
 
 // processOwner names this process in leases.
@@ -128,15 +117,6 @@ func processOwner() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
-}
-
-// scheduleInterval is how often scheduling passes run (default 30s): well
-// under a minute, the finest slot granularity.
-func scheduleInterval(secs int) time.Duration {
-	if secs <= 0 {
-		return 30 * time.Second
-	}
-	return seconds(secs)
 }
 
 // riverID is the process's River client id: its lease owner name, cut

@@ -82,6 +82,9 @@ var vendorContentType = regexp.MustCompile(`^application/vnd\.atlas\.\d{4}-\d{2}
 // and every error as an ApiError with a matching X-Error-Code. body is
 // the response body already read.
 func CheckResponse(req *http.Request, resp *http.Response, body []byte) error {
+	if strings.HasPrefix(req.URL.Path, legacyPrefix) {
+		return checkLegacy(req, resp, body)
+	}
 	if !strings.HasPrefix(req.URL.Path, "/api/atlas/v2/") {
 		return nil
 	}
@@ -91,6 +94,9 @@ func CheckResponse(req *http.Request, resp *http.Response, body []byte) error {
 	}
 	if resp.StatusCode >= 400 {
 		return checkError(doc, resp, body)
+	}
+	if req.Method == http.MethodOptions {
+		return checkOptions(req, resp, body)
 	}
 	ct := resp.Header.Get("Content-Type")
 	if !vendorContentType.MatchString(ct) {
@@ -124,6 +130,17 @@ func CheckResponse(req *http.Request, resp *http.Response, body []byte) error {
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		return fmt.Errorf("%s %s → %d does not match the spec: %w\nbody: %s", req.Method, req.URL.Path, status, err, truncate(body))
+	}
+	return nil
+}
+
+// checkOptions validates an OPTIONS answer, which no spec operation
+// describes: 204, no body, and an Allow header listing OPTIONS.
+func checkOptions(req *http.Request, resp *http.Response, body []byte) error {
+	allow := resp.Header.Get("Allow")
+	if resp.StatusCode != http.StatusNoContent || len(body) != 0 || !strings.Contains(allow, "OPTIONS") {
+		return fmt.Errorf("OPTIONS %s: %d with %d body bytes and Allow %q, want 204, no body, Allow with OPTIONS",
+			req.URL.Path, resp.StatusCode, len(body), allow)
 	}
 	return nil
 }

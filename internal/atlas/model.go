@@ -185,7 +185,7 @@ type ExportComponent struct {
 
 // StateReason tells why a job failed.
 type StateReason struct {
-	ErrorCode string `json:"errorCode"`
+	ErrorCode string `json:"errorCode"` // an atlas Code
 	Message   string `json:"message"`
 }
 

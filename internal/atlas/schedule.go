@@ -63,6 +63,15 @@ type AutoExport struct {
 	FrequencyType  Frequency
 }
 
+// ScheduledSnapshot is what a scheduled snapshot records beyond the
+// common snapshot fields: the slot it serves, the ids of the policy items
+// it serves, and the bucket its automatic export goes to ("" when none).
+type ScheduledSnapshot struct {
+	ScheduledFor     time.Time
+	PolicyItems      []string
+	AutoExportBucket string
+}
+
 // Schedule is a cluster's backup schedule: one policy of items, the
 // reference time its snapshots are anchored to, and the auto-export
 // policy. CopySettings, ExtraRetentionSettings and the copy flags are kept

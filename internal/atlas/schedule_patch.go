@@ -3,7 +3,6 @@ package atlas
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"time"
@@ -138,9 +137,7 @@ func validateExport(e AutoExport) *Error {
 		return ErrInvalidAttribute("export.exportBucketId", e.ExportBucketID, "a 24-hexadecimal-character export bucket id is expected")
 	}
 	if e.FrequencyType != "" && !slices.Contains(ExportFrequencies, e.FrequencyType) {
-		return NewError(http.StatusBadRequest, "INVALID_ENUM_VALUE",
-			fmt.Sprintf("Invalid export.frequencyType %q; expected daily, weekly, monthly or yearly.", e.FrequencyType),
-			"export.frequencyType", string(e.FrequencyType))
+		return ErrInvalidEnumValue("export.frequencyType", string(e.FrequencyType), "daily, weekly, monthly or yearly")
 	}
 	return nil
 }
@@ -189,9 +186,7 @@ func (p SchedulePatch) items(cur *Schedule, now time.Time) ([]PolicyItem, *Error
 // field prefixes the attribute names in errors.
 func ValidatePolicyItem(field string, it PolicyItem) *Error {
 	if it.FrequencyType.Rank() == 0 {
-		return NewError(http.StatusBadRequest, "INVALID_ENUM_VALUE",
-			fmt.Sprintf("Invalid %s.frequencyType %q; expected hourly, daily, weekly, monthly or yearly.", field, it.FrequencyType),
-			field+".frequencyType", string(it.FrequencyType))
+		return ErrInvalidEnumValue(field+".frequencyType", string(it.FrequencyType), "hourly, daily, weekly, monthly or yearly")
 	}
 	if !ValidInterval(it.FrequencyType, it.FrequencyInterval) {
 		return ErrInvalidAttribute(field+".frequencyInterval", strconv.Itoa(it.FrequencyInterval), intervalRule(it.FrequencyType))
@@ -199,9 +194,7 @@ func ValidatePolicyItem(field string, it PolicyItem) *Error {
 	switch it.RetentionUnit {
 	case RetainDays, RetainWeeks, RetainMonths, RetainYears:
 	default:
-		return NewError(http.StatusBadRequest, "INVALID_ENUM_VALUE",
-			fmt.Sprintf("Invalid %s.retentionUnit %q; expected days, weeks, months or years.", field, it.RetentionUnit),
-			field+".retentionUnit", string(it.RetentionUnit))
+		return ErrInvalidEnumValue(field+".retentionUnit", string(it.RetentionUnit), "days, weeks, months or years")
 	}
 	if it.RetentionValue < 1 || RetentionDays(it.RetentionUnit, it.RetentionValue) > maxRetentionDays {
 		return ErrInvalidAttribute(field+".retentionValue", strconv.Itoa(it.RetentionValue),

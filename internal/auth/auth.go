@@ -300,7 +300,7 @@ func (a *Authenticator) Authenticate(w http.ResponseWriter, r *http.Request) (*P
 		ip := clientIP(r.RemoteAddr)
 		a.log.InfoContext(ctx, "authentication: address not on access list",
 			slog.String("kind", principal.Kind), slog.String("id", principal.ID), slog.String("remote", ip))
-		return nil, errNotOnAccessList(ip)
+		return nil, atlas.ErrNotOnAccessList(ip)
 	}
 	return principal.clone(), nil
 }
@@ -316,7 +316,7 @@ func (a *Authenticator) deny(w http.ResponseWriter, r *http.Request, f failure) 
 		slog.String("reason", f.reason), slog.String("user", f.user), slog.String("remote", r.RemoteAddr),
 		slog.String("method", r.Method), slog.String("path", r.URL.Path))
 	a.setChallenge(w.Header(), f.stale)
-	return nil, errNotAuthenticated()
+	return nil, atlas.ErrNotAuthenticated()
 }
 
 // Challenge sets a fresh digest challenge (stale=false) on h. The HTTP
@@ -349,24 +349,4 @@ func (a *Authenticator) maybePurge(ctx context.Context) {
 	if err := a.Purge(ctx); err != nil {
 		a.log.WarnContext(ctx, "authentication: purge failed", slog.Any("error", err))
 	}
-}
-
-// errNotAuthenticated is the 401 Atlas returns for no, unknown or wrong
-// credentials, and for a project of another organization [observed].
-func errNotAuthenticated() *atlas.Error {
-	return &atlas.Error{Status: http.StatusUnauthorized, Code: "UNEXPECTED_ERROR", Detail: "You are not authorized for this resource."}
-}
-
-// errUserUnauthorized is the 401 for a known caller whose roles do not
-// allow the operation (DOC-ERR; seen in real Atlas responses with empty
-// parameters).
-func errUserUnauthorized() *atlas.Error {
-	return &atlas.Error{Status: http.StatusUnauthorized, Code: "USER_UNAUTHORIZED", Detail: "Current user is not authorized to perform this action.", Params: []string{}}
-}
-
-// errNotOnAccessList is the 403 for a client address outside the
-// credential's access list.
-func errNotOnAccessList(ip string) *atlas.Error {
-	return &atlas.Error{Status: http.StatusForbidden, Code: "IP_ADDRESS_NOT_ON_ACCESS_LIST",
-		Detail: fmt.Sprintf("IP address %s is not allowed to access this resource.", ip), Params: []string{ip}}
 }

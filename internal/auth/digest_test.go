@@ -11,6 +11,7 @@ import (
 
 	idigest "github.com/icholy/digest"
 	fdigest "github.com/mongodb-forks/digest"
+	"github.com/snapex/snapex/internal/atlas"
 )
 
 const groupPath = "/api/atlas/v2/groups/" + projA1 + "/clusters"
@@ -72,7 +73,7 @@ func TestDigestClients(t *testing.T) {
 					c = newClient(mgr.public, mgr.private)
 					body := `{"description":"on demand","retentionInDays":1}`
 					req, _ := http.NewRequest(http.MethodPost, e.srv.URL+groupPath+"/Cluster0/backup/snapshots", strings.NewReader(body))
-					req.Header.Set(testOperationHeader, OpTakeSnapshots)
+					req.Header.Set(testOperationHeader, string(atlas.OpTakeSnapshots))
 					resp, ok, ae := do(t, c, req)
 					if resp.StatusCode != http.StatusOK || ok.Body != body || ok.ID != "managerk" {
 						t.Fatalf("POST: %d %+v %+v", resp.StatusCode, ok, ae)
@@ -291,7 +292,7 @@ func TestRoleTooLowThroughClients(t *testing.T) {
 	for name, newClient := range clients {
 		t.Run(name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+groupPath+"/Cluster0/backup/snapshots", bytes.NewReader([]byte(`{}`)))
-			req.Header.Set(testOperationHeader, OpTakeSnapshots)
+			req.Header.Set(testOperationHeader, string(atlas.OpTakeSnapshots))
 			resp, _, ae := do(t, newClient(k.public, k.private), req)
 			if resp.StatusCode != http.StatusUnauthorized || ae.ErrorCode != "USER_UNAUTHORIZED" ||
 				ae.Detail != "Current user is not authorized to perform this action." || ae.Parameters == nil || len(*ae.Parameters) != 0 {

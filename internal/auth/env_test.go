@@ -231,9 +231,9 @@ func (e *env) handler() http.Handler {
 			if !ok {
 				aerr = atlas.ErrGroupNotFound(r.PathValue("groupId"))
 			} else {
-				op := r.Header.Get(testOperationHeader)
+				op := atlas.Operation(r.Header.Get(testOperationHeader))
 				if op == "" {
-					op = OpListClusters
+					op = atlas.OpListClusters
 				}
 				aerr = e.a.Authorize(p, op, project)
 			}
@@ -277,7 +277,7 @@ func renderError(w http.ResponseWriter, e *atlas.Error) {
 		body["parameters"] = e.Params
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Error-Code", e.Code)
+	w.Header().Set("X-Error-Code", string(e.Code))
 	w.WriteHeader(e.Status)
 	_ = json.NewEncoder(w).Encode(body)
 }

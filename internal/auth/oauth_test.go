@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/snapex/snapex/internal/atlas"
 	"go.mongodb.org/atlas-sdk/v20250312020/auth/clientcredentials"
 	"golang.org/x/oauth2"
 )
@@ -120,7 +121,7 @@ func TestTokenResponseShape(t *testing.T) {
 	if resp, ok, ae := bearerGet(t, e, tok, projA1); resp.StatusCode != http.StatusOK || ok.ID != acct.id {
 		t.Fatalf("bearer: %d %+v", resp.StatusCode, ae)
 	}
-	resp2, _, ae := get(t, http.DefaultClient, clustersURL(e, projA1), "Authorization", "Bearer "+tok, testOperationHeader, OpCreateExportBucket)
+	resp2, _, ae := get(t, http.DefaultClient, clustersURL(e, projA1), "Authorization", "Bearer "+tok, testOperationHeader, string(atlas.OpCreateExportBucket))
 	if resp2.StatusCode != http.StatusUnauthorized || ae.ErrorCode != "USER_UNAUTHORIZED" {
 		t.Fatalf("role too low: %d %+v", resp2.StatusCode, ae)
 	}

@@ -1,35 +1,9 @@
 package auth
 
 import (
-	"sort"
+	"slices"
 
 	"github.com/snapex/snapex/internal/atlas"
-)
-
-// Operation ids: the Atlas Go SDK method names (lower camel case) of the
-// operations snapex serves.
-const (
-	OpListExportBuckets           = "listExportBuckets"
-	OpCreateExportBucket          = "createExportBucket"
-	OpGetExportBucket             = "getExportBucket"
-	OpDeleteExportBucket          = "deleteExportBucket"
-	OpUpdateBackupExportBucket    = "updateBackupExportBucket"
-	OpListBackupExports           = "listBackupExports"
-	OpCreateBackupExport          = "createBackupExport"
-	OpGetBackupExport             = "getBackupExport"
-	OpTakeSnapshots               = "takeSnapshots"
-	OpListBackupSnapshots         = "listBackupSnapshots"
-	OpGetClusterBackupSnapshot    = "getClusterBackupSnapshot"
-	OpUpdateBackupSnapshot        = "updateBackupSnapshot"
-	OpDeleteClusterBackupSnapshot = "deleteClusterBackupSnapshot"
-	OpListBackupShardedClusters   = "listBackupShardedClusters"
-	OpGetBackupShardedCluster     = "getBackupShardedCluster"
-	OpDeleteBackupShardedCluster  = "deleteBackupShardedCluster"
-	OpListClusters                = "listClusters"
-	OpGetCluster                  = "getCluster"
-	OpGetBackupSchedule           = "getBackupSchedule"
-	OpUpdateBackupSchedule        = "updateBackupSchedule"
-	OpDeleteBackupSchedule        = "deleteClusterBackupSchedule"
 )
 
 // operationRoles is THE table of who may call what: each operation and the
@@ -37,28 +11,29 @@ const (
 // notes §1). A caller holds a role when it was granted directly in the
 // project or is implied by another of its roles (see impliedRoles), so
 // GROUP_OWNER and ORG_OWNER may call everything in their scope.
-var operationRoles = map[string]atlas.Role{
-	OpListExportBuckets:           atlas.GroupReadOnly,
-	OpGetExportBucket:             atlas.GroupReadOnly,
-	OpCreateExportBucket:          atlas.GroupBackupManager,
-	OpDeleteExportBucket:          atlas.GroupBackupManager,
-	OpUpdateBackupExportBucket:    atlas.GroupBackupManager,
-	OpListBackupExports:           atlas.GroupBackupManager,
-	OpGetBackupExport:             atlas.GroupBackupManager,
-	OpCreateBackupExport:          atlas.GroupBackupExportOp,
-	OpTakeSnapshots:               atlas.GroupBackupCreator,
-	OpListBackupSnapshots:         atlas.GroupReadOnly,
-	OpGetClusterBackupSnapshot:    atlas.GroupReadOnly,
-	OpUpdateBackupSnapshot:        atlas.GroupBackupManager,
-	OpDeleteClusterBackupSnapshot: atlas.GroupBackupManager,
-	OpListBackupShardedClusters:   atlas.GroupReadOnly,
-	OpGetBackupShardedCluster:     atlas.GroupReadOnly,
-	OpDeleteBackupShardedCluster:  atlas.GroupBackupManager,
-	OpListClusters:                atlas.GroupReadOnly,
-	OpGetCluster:                  atlas.GroupReadOnly,
-	OpGetBackupSchedule:           atlas.GroupReadOnly,
-	OpUpdateBackupSchedule:        atlas.GroupBackupManager,
-	OpDeleteBackupSchedule:        atlas.GroupBackupManager,
+var operationRoles = map[atlas.Operation]atlas.Role{
+	atlas.OpListExportBuckets:           atlas.GroupReadOnly,
+	atlas.OpGetExportBucket:             atlas.GroupReadOnly,
+	atlas.OpCreateExportBucket:          atlas.GroupBackupManager,
+	atlas.OpDeleteExportBucket:          atlas.GroupBackupManager,
+	atlas.OpUpdateBackupExportBucket:    atlas.GroupBackupManager,
+	atlas.OpListBackupExports:           atlas.GroupBackupManager,
+	atlas.OpGetBackupExport:             atlas.GroupBackupManager,
+	atlas.OpCreateBackupExport:          atlas.GroupBackupExportOp,
+	atlas.OpCancelBackupExport:          atlas.GroupBackupExportOp, // as creating one
+	atlas.OpTakeSnapshots:               atlas.GroupBackupCreator,
+	atlas.OpListBackupSnapshots:         atlas.GroupReadOnly,
+	atlas.OpGetClusterBackupSnapshot:    atlas.GroupReadOnly,
+	atlas.OpUpdateBackupSnapshot:        atlas.GroupBackupManager,
+	atlas.OpDeleteClusterBackupSnapshot: atlas.GroupBackupManager,
+	atlas.OpListBackupShardedClusters:   atlas.GroupReadOnly,
+	atlas.OpGetBackupShardedCluster:     atlas.GroupReadOnly,
+	atlas.OpDeleteBackupShardedCluster:  atlas.GroupBackupManager,
+	atlas.OpListClusters:                atlas.GroupReadOnly,
+	atlas.OpGetCluster:                  atlas.GroupReadOnly,
+	atlas.OpGetBackupSchedule:           atlas.GroupReadOnly,
+	atlas.OpUpdateBackupSchedule:        atlas.GroupBackupManager,
+	atlas.OpDeleteBackupSchedule:        atlas.GroupBackupManager,
 }
 
 // allGroupRoles lists every project role.
@@ -103,18 +78,18 @@ var impliedRoles = func() map[atlas.Role][]atlas.Role {
 }()
 
 // Operations lists every operation id Authorize knows, sorted.
-func Operations() []string {
-	out := make([]string, 0, len(operationRoles))
+func Operations() []atlas.Operation {
+	out := make([]atlas.Operation, 0, len(operationRoles))
 	for op := range operationRoles {
 		out = append(out, op)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 
 // RequiredRole is the project role an operation requires (held directly or
 // through the hierarchy).
-func RequiredRole(operation string) (atlas.Role, bool) {
+func RequiredRole(operation atlas.Operation) (atlas.Role, bool) {
 	r, ok := operationRoles[operation]
 	return r, ok
 }
@@ -134,13 +109,13 @@ func RequiredRole(operation string) (atlas.Role, bool) {
 //     this 401 as to every other;
 //   - 500 UNEXPECTED_ERROR for an operation id missing from the table (a
 //     programming error; nothing is allowed by default).
-func (a *Authenticator) Authorize(p *Principal, operation string, project atlas.Project) *atlas.Error {
+func (a *Authenticator) Authorize(p *Principal, operation atlas.Operation, project atlas.Project) *atlas.Error {
 	need, ok := operationRoles[operation]
 	if !ok {
 		return atlas.ErrUnexpected()
 	}
 	if p == nil || project.OrgID == "" {
-		return errNotAuthenticated()
+		return atlas.ErrNotAuthenticated()
 	}
 	member := false
 	for _, g := range p.Grants {
@@ -166,7 +141,7 @@ func (a *Authenticator) Authorize(p *Principal, operation string, project atlas.
 		}
 	}
 	if !member {
-		return errNotAuthenticated()
+		return atlas.ErrNotAuthenticated()
 	}
-	return errUserUnauthorized()
+	return atlas.ErrUserUnauthorized()
 }

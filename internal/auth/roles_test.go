@@ -11,20 +11,21 @@ import (
 // The expectations below are written out independently of operationRoles,
 // from the behaviour notes §1 and the role hierarchy documented in roles.go.
 var (
-	readOps = []string{
-		OpListExportBuckets, OpGetExportBucket, OpListBackupSnapshots, OpGetClusterBackupSnapshot,
-		OpListBackupShardedClusters, OpGetBackupShardedCluster, OpListClusters, OpGetCluster,
-		OpGetBackupSchedule, // Project Read Only (spec x-rolesRequirements)
+	readOps = []atlas.Operation{
+		atlas.OpListExportBuckets, atlas.OpGetExportBucket, atlas.OpListBackupSnapshots, atlas.OpGetClusterBackupSnapshot,
+		atlas.OpListBackupShardedClusters, atlas.OpGetBackupShardedCluster, atlas.OpListClusters, atlas.OpGetCluster,
+		atlas.OpGetBackupSchedule, // Project Read Only (spec x-rolesRequirements)
 	}
-	allOps = []string{
-		OpListExportBuckets, OpCreateExportBucket, OpGetExportBucket, OpDeleteExportBucket, OpUpdateBackupExportBucket,
-		OpListBackupExports, OpCreateBackupExport, OpGetBackupExport, OpTakeSnapshots, OpListBackupSnapshots,
-		OpGetClusterBackupSnapshot, OpUpdateBackupSnapshot, OpDeleteClusterBackupSnapshot, OpListBackupShardedClusters,
-		OpGetBackupShardedCluster, OpDeleteBackupShardedCluster, OpListClusters, OpGetCluster,
-		OpGetBackupSchedule, OpUpdateBackupSchedule, OpDeleteBackupSchedule, // update/delete: Project Backup Manager
+	allOps = []atlas.Operation{
+		atlas.OpListExportBuckets, atlas.OpCreateExportBucket, atlas.OpGetExportBucket, atlas.OpDeleteExportBucket, atlas.OpUpdateBackupExportBucket,
+		atlas.OpListBackupExports, atlas.OpCreateBackupExport, atlas.OpGetBackupExport, atlas.OpTakeSnapshots, atlas.OpListBackupSnapshots,
+		atlas.OpGetClusterBackupSnapshot, atlas.OpUpdateBackupSnapshot, atlas.OpDeleteClusterBackupSnapshot, atlas.OpListBackupShardedClusters,
+		atlas.OpGetBackupShardedCluster, atlas.OpDeleteBackupShardedCluster, atlas.OpListClusters, atlas.OpGetCluster,
+		atlas.OpCancelBackupExport,
+		atlas.OpGetBackupSchedule, atlas.OpUpdateBackupSchedule, atlas.OpDeleteBackupSchedule, // update/delete: Project Backup Manager
 	}
 	// allowedOps is what each role may call in a project within its scope.
-	allowedOps = map[atlas.Role][]string{
+	allowedOps = map[atlas.Role][]atlas.Operation{
 		atlas.OrgOwner:             allOps,
 		atlas.OrgReadOnly:          readOps,
 		atlas.OrgProjectCreator:    nil,
@@ -33,8 +34,8 @@ var (
 		atlas.OrgMember:            nil,
 		atlas.GroupOwner:           allOps,
 		atlas.GroupBackupManager:   allOps,
-		atlas.GroupBackupExportOp:  append(slices.Clone(readOps), OpCreateBackupExport),
-		atlas.GroupBackupCreator:   append(slices.Clone(readOps), OpTakeSnapshots),
+		atlas.GroupBackupExportOp:  append(slices.Clone(readOps), atlas.OpCreateBackupExport, atlas.OpCancelBackupExport),
+		atlas.GroupBackupCreator:   append(slices.Clone(readOps), atlas.OpTakeSnapshots),
 		atlas.GroupReadOnly:        readOps,
 		atlas.GroupClusterManager:  readOps,
 		atlas.GroupDataAccessAdmin: readOps,
@@ -110,7 +111,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 }
 
-func checkDecision(t *testing.T, role atlas.Role, op, where string, err *atlas.Error, allowed bool) {
+func checkDecision(t *testing.T, role atlas.Role, op atlas.Operation, where string, err *atlas.Error, allowed bool) {
 	t.Helper()
 	switch {
 	case allowed && err != nil:
@@ -134,23 +135,23 @@ func TestAuthorizeEdgeCases(t *testing.T) {
 	if err := a.Authorize(owner, "noSuchOperation", a1); err == nil || err.Status != http.StatusInternalServerError {
 		t.Fatalf("unknown operation: %+v, want 500", err)
 	}
-	if err := a.Authorize(nil, OpListClusters, a1); !isNotAuthenticated(err) {
+	if err := a.Authorize(nil, atlas.OpListClusters, a1); !isNotAuthenticated(err) {
 		t.Fatalf("nil principal: %+v", err)
 	}
-	if err := a.Authorize(owner, OpListClusters, atlas.Project{ID: projA1}); !isNotAuthenticated(err) {
+	if err := a.Authorize(owner, atlas.OpListClusters, atlas.Project{ID: projA1}); !isNotAuthenticated(err) {
 		t.Fatalf("project without org: %+v", err)
 	}
 	// A grant on a project missing from the catalog counts for nothing.
 	ghost := &Principal{Kind: KindAPIKey, ID: "x", Grants: []Grant{{Role: atlas.GroupOwner, GroupID: "0f0000000000000000000000"}}}
-	if err := a.Authorize(ghost, OpListClusters, a1); !isNotAuthenticated(err) {
+	if err := a.Authorize(ghost, atlas.OpListClusters, a1); !isNotAuthenticated(err) {
 		t.Fatalf("ghost grant: %+v", err)
 	}
 	// Several grants combine: read-only in the org plus creator in A1.
 	combo := &Principal{Kind: KindAPIKey, ID: "x", Grants: []Grant{{Role: atlas.OrgReadOnly, OrgID: orgA}, {Role: atlas.GroupBackupCreator, GroupID: projA1}}}
-	if err := a.Authorize(combo, OpTakeSnapshots, a1); err != nil {
+	if err := a.Authorize(combo, atlas.OpTakeSnapshots, a1); err != nil {
 		t.Fatalf("combined grants: %+v", err)
 	}
-	if err := a.Authorize(combo, OpCreateBackupExport, a1); err == nil || err.Code != "USER_UNAUTHORIZED" {
+	if err := a.Authorize(combo, atlas.OpCreateBackupExport, a1); err == nil || err.Code != "USER_UNAUTHORIZED" {
 		t.Fatalf("combined grants, export: %+v", err)
 	}
 	// Authenticate returns a copy: changing it grants nothing.

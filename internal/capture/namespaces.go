@@ -7,6 +7,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/snapshot"
 )
 
@@ -89,7 +90,7 @@ var configPerNode = map[string]bool{
 
 // skipCollection returns why db.name is not captured, or "".
 func skipCollection(db, name string, configServer bool) string {
-	if strings.HasPrefix(name, "system.") && name != "system.js" {
+	if !atlas.ExportedCollectionName(name) {
 		return "system collection"
 	}
 	if db == "config" && configServer && (configPerNode[name] || strings.HasPrefix(name, "cache.")) {

@@ -179,7 +179,8 @@ type SnapshotStorage struct {
 	ServiceURL string `yaml:"serviceUrl"`
 }
 
-// ExportSettings tune the export engine; zero values take the defaults.
+// ExportSettings tune the export engine and the job runner; zero values
+// take the defaults, filled in when the config is loaded (defaults.go).
 type ExportSettings struct {
 	// ChunkMiB is the BSON input per data file (default 64).
 	ChunkMiB int `yaml:"chunkMiB"`
@@ -197,6 +198,13 @@ type ExportSettings struct {
 	// RequestTimeoutSeconds bounds how long a store may take to start
 	// answering an upload request before it is retried (default 120).
 	RequestTimeoutSeconds int `yaml:"requestTimeoutSeconds"`
+	// MaxAttempts is how many attempts an export or snapshot job gets
+	// before a transient failure ends it (default 5).
+	MaxAttempts int `yaml:"maxAttempts"`
+	// RetryBackoffMillis is the wait after a job's first failed attempt;
+	// it doubles after each further one, up to one minute or this value
+	// if larger (default 5000).
+	RetryBackoffMillis int `yaml:"retryBackoffMillis"`
 }
 
 // RateLimit configures per-caller request limits.
@@ -208,7 +216,8 @@ type RateLimit struct {
 	Disabled bool `yaml:"disabled"`
 }
 
-// SnapshotSettings tune snapshot capture; zero values take the defaults.
+// SnapshotSettings tune snapshot capture; zero values take the defaults,
+// filled in when the config is loaded (defaults.go).
 type SnapshotSettings struct {
 	// Parallelism is how many collections are read at once (default 2).
 	Parallelism int `yaml:"parallelism"`
@@ -228,4 +237,8 @@ type SnapshotSettings struct {
 	// ScheduleCheckSeconds is how often the elected process runs a
 	// scheduling pass over every backup schedule (default 30).
 	ScheduleCheckSeconds int `yaml:"scheduleCheckSeconds"`
+	// SchedulingDisabled turns scheduling passes off: backup schedules
+	// can still be read and changed, but no scheduled snapshot (and so no
+	// automatic export) is taken.
+	SchedulingDisabled bool `yaml:"schedulingDisabled"`
 }

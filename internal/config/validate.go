@@ -118,7 +118,7 @@ func (c *Config) validate(base string) Errors {
 func (v *validator) id(path, id string, seen map[string]bool, what string) {
 	switch {
 	case !atlas.ValidObjectID(id):
-		v.add(path, "a %s id must be 24 lowercase hex characters, got %q", what, id)
+		v.add(path, "%s id must be 24 lowercase hex characters, got %q", atlas.WithArticle(what), id)
 	case seen[id]:
 		v.add(path, "duplicate %s id %s", what, id)
 	}
@@ -208,7 +208,7 @@ func (v *validator) accessRole(p string, r *AccessRole, seen map[string]bool) {
 		r.Local.Directory = anchor(v.base, r.Local.Directory)
 	case r.AWS != nil:
 		if ok && prov != atlas.AWS {
-			v.add(p+".aws", "aws credentials on a %s role", prov)
+			v.add(p+".aws", "aws credentials on %s role", atlas.WithArticle(string(prov)))
 		}
 		v.secret(p+".aws.accessKeyId", &r.AWS.AccessKeyID, func(string) error { return nil })
 		v.secret(p+".aws.secretAccessKey", &r.AWS.SecretAccessKey, nil)
@@ -224,7 +224,7 @@ func (v *validator) accessRole(p string, r *AccessRole, seen map[string]bool) {
 		v.endpoint(p+".aws.endpoint", r.AWS.Endpoint)
 	case r.Azure != nil:
 		if ok && prov != atlas.Azure {
-			v.add(p+".azure", "azure credentials on a %s role", prov)
+			v.add(p+".azure", "azure credentials on %s role", atlas.WithArticle(string(prov)))
 		}
 		v.secret(p+".azure.accountKey", &r.Azure.AccountKey, nil)
 		v.secret(p+".azure.sasToken", &r.Azure.SASToken, nil)
@@ -234,7 +234,7 @@ func (v *validator) accessRole(p string, r *AccessRole, seen map[string]bool) {
 		v.endpoint(p+".azure.endpoint", r.Azure.Endpoint)
 	case r.GCP != nil:
 		if ok && prov != atlas.GCP {
-			v.add(p+".gcp", "gcp credentials on a %s role", prov)
+			v.add(p+".gcp", "gcp credentials on %s role", atlas.WithArticle(string(prov)))
 		}
 		v.secret(p+".gcp.credentialsJson", &r.GCP.CredentialsJSON, nil)
 		v.endpoint(p+".gcp.endpoint", r.GCP.Endpoint)
@@ -340,6 +340,9 @@ func (v *validator) exports(e *ExportSettings) {
 	v.optionalRange("exports.leaseSeconds", e.LeaseSeconds, 3, 3600)
 	v.optionalRange("exports.partMiB", e.PartMiB, 1, 4000)
 	v.optionalRange("exports.requestTimeoutSeconds", e.RequestTimeoutSeconds, 1, 3600)
+	v.optionalRange("exports.maxAttempts", e.MaxAttempts, 1, 100)
+	v.optionalRange("exports.retryBackoffMillis", e.RetryBackoffMillis, 1, 3600000)
+	e.applyDefaults()
 }
 
 func (v *validator) snapshots(s *SnapshotSettings) {
@@ -350,4 +353,5 @@ func (v *validator) snapshots(s *SnapshotSettings) {
 	v.optionalRange("snapshots.gzipLevel", s.GzipLevel, 1, 9)
 	v.optionalRange("snapshots.expiryCheckSeconds", s.ExpiryCheckSeconds, 1, 86400)
 	v.optionalRange("snapshots.scheduleCheckSeconds", s.ScheduleCheckSeconds, 1, 3600)
+	s.applyDefaults()
 }

@@ -8,34 +8,16 @@ import (
 
 	"runtime"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/blob"
 	"github.com/snapex/snapex/internal/snapshot"
-	"github.com/snapex/snapex/internal/store"
 )
-
-const defaultChunkBytes = 64 << 20
-
-func (e *Engine) chunkBytes() int64 {
-	if e.ChunkBytes > 0 {
-		return e.ChunkBytes
-	}
-	return defaultChunkBytes
-}
-
-func (e *Engine) gzipLevel() int {
-	if e.GzipLevel != 0 {
-		return e.GzipLevel
-	}
-	return gzip.BestSpeed
-}
 
 // exportUnit streams one collection of one replica set into data files,
 // resuming after the chunks p records, and queues progress after each
 // chunk into log. Memory stays bounded: the blocks in flight and the upload's part
 // buffers.
-func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Bucket, log *progressLog, snap *snapshot.Snapshot, job *atlas.ExportJob, u *unit, p store.Progress) error {
+func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Bucket, log *progressLog, snap *snapshot.Snapshot, job *atlas.ExportJob, u *unit, p atlas.Progress) error {
 	p.ProgressKey = u.key
 	if u.coll.DataFile == "" || u.coll.DocumentCount == 0 {
 		p.Done = true
@@ -63,7 +45,7 @@ func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Buc
 		if !eof {
 			key := dataKey(job.Prefix, u.key.DB, u.key.Coll, u.key.ReplicaSet, p.NextChunk)
 			var docs, bytes int64
-			docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.chunkBytes(), u.coll.BSONBytes-p.BytesDone, 2*runtime.GOMAXPROCS(0))
+			docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.ChunkBytes, u.coll.BSONBytes-p.BytesDone, 2*runtime.GOMAXPROCS(0))
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package export
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -91,7 +90,7 @@ func (d *Destinations) CheckBucketAccess(ctx context.Context, b *atlas.ExportBuc
 	if err == nil {
 		return nil
 	}
-	return atlas.NewError(http.StatusBadRequest, "EXPORT_BUCKET_ACCESS_DENIED",
+	return atlas.ErrBucketAccessDenied(
 		fmt.Sprintf("snapex could not write %s to %s bucket %s with access role %s: %v", atlas.PermissionCheckKey, b.CloudProvider, b.BucketName, b.RoleID, err),
 		b.BucketName, b.RoleID)
 }

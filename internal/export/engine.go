@@ -13,39 +13,34 @@ package export
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/config"
-	"github.com/snapex/snapex/internal/queue"
+	"github.com/snapex/snapex/internal/jobs"
 	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/store"
 )
 
-// Engine runs export jobs.
+// Engine does the work of export jobs; the job runner leases, counts,
+// retries and finishes them.
 type Engine struct {
 	Store        *store.Store
 	Catalog      *config.Catalog
 	Destinations *Destinations
 	// Snapshots is where snapshots are stored.
 	Snapshots snapshot.Storage
-	// Owner identifies this process in leases (host, pid, random).
-	Owner string
-	// LeaseTTL is how long a lease lasts without renewal (default 15s);
-	// it bounds how long a dead worker's job waits for a successor.
-	LeaseTTL time.Duration
-	// ChunkBytes is the BSON input per data file (default 64 MiB).
+	// Runner runs the jobs; its owner fences every update and its clock
+	// dates them.
+	Runner *jobs.Runner
+	// ChunkBytes is the BSON input per data file.
 	ChunkBytes int64
-	// Parallelism is how many collections of one job export at once
-	// (default 2).
+	// Parallelism is how many collections of one job export at once.
 	Parallelism int
-	// GzipLevel is the compression level (default 1).
+	// GzipLevel is the compression level.
 	GzipLevel int
 	Log       *slog.Logger
-	Now       func() time.Time
 	// AfterChunk, when set, observes every data file once it is durable
 	// and its progress recorded, which happens in batches (metrics; tests
 	// use it to pace a job).
@@ -53,26 +48,32 @@ type Engine struct {
 }
 
 // ErrLeaseHeld means another live worker holds the job.
-var ErrLeaseHeld = queue.ErrLeaseHeld
+var ErrLeaseHeld = jobs.ErrLeaseHeld
 
-// errCancelRequested stops a job at the next chunk boundary.
-var errCancelRequested = errors.New("export: cancellation requested")
-
-func (e *Engine) now() time.Time {
-	if e.Now != nil {
-		return e.Now().UTC()
+// Kind is the export job kind for the runner.
+func (e *Engine) Kind() *jobs.Kind {
+	return &jobs.Kind{
+		Table: store.ExportJobs,
+		Work:  e.work,
+		Retryable: func(err error) bool {
+			return failureReason(err).retry
+		},
+		Fail: func(ctx context.Context, a *jobs.Attempt, err error) error {
+			r := failureReason(err)
+			return e.finish(ctx, a, atlas.ExportFailed, &atlas.StateReason{ErrorCode: r.code, Message: r.message})
+		},
+		Cancel: func(ctx context.Context, a *jobs.Attempt) error {
+			return e.finish(ctx, a, atlas.ExportCancelled, nil)
+		},
 	}
-	return time.Now().UTC()
 }
 
-// LeaseTTLOrDefault is the lease length in effect.
-func (e *Engine) LeaseTTLOrDefault() time.Duration { return e.leaseTTL() }
-
-func (e *Engine) leaseTTL() time.Duration {
-	if e.LeaseTTL > 0 {
-		return e.LeaseTTL
-	}
-	return 15 * time.Second
+// Run makes one attempt at export job id (see jobs.Runner.RunAttempt):
+// nil once the job is terminal, ErrLeaseHeld while another worker holds
+// it, or the error of a failed attempt to retry (final=true turns a
+// retryable failure into Failed).
+func (e *Engine) Run(ctx context.Context, id string, final bool) error {
+	return e.Runner.RunAttempt(ctx, e.Kind(), id, final)
 }
 
 func (e *Engine) log() *slog.Logger {
@@ -82,101 +83,30 @@ func (e *Engine) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Run works export job id to a terminal state, or returns an error the
-// caller should retry (final=true turns a retryable failure into Failed).
-// It returns ErrLeaseHeld when another worker is on the job, and nil when
-// the job is already terminal.
-func (e *Engine) Run(ctx context.Context, id string, final bool) error {
-	now := e.now()
-	job, acquired, err := e.Store.AcquireExportLease(ctx, id, e.Owner, now, now.Add(e.leaseTTL()))
+// work exports the job and records it Successful.
+func (e *Engine) work(ctx context.Context, a *jobs.Attempt) error {
+	job, err := e.Store.ExportJobByID(ctx, a.ID)
 	if err != nil {
-		return fmt.Errorf("export %s: %w", id, err)
+		return fmt.Errorf("export %s: %w", a.ID, err)
 	}
-	if job.State.Terminal() {
-		return nil
+	if err := e.export(ctx, job); err != nil {
+		return err
 	}
-	if !acquired {
-		return ErrLeaseHeld
-	}
-	workCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	hbDone := make(chan struct{})
-	go func() { defer close(hbDone); e.heartbeat(workCtx, cancel, id) }()
-
-	err = e.export(workCtx, job)
-	cause := context.Cause(workCtx)
-	cancel(nil)
-	<-hbDone
-	// Record the outcome on a context that survives the work context.
-	rctx := context.WithoutCancel(ctx)
-	switch {
-	case errors.Is(cause, store.ErrLeaseLost) || errors.Is(err, store.ErrLeaseLost):
-		e.log().Warn("export lease lost; another worker continues", "job", id)
-		return nil
-	case err == nil:
-		return e.finish(rctx, id, atlas.ExportSuccessful, nil)
-	case errors.Is(cause, errCancelRequested) || errors.Is(err, errCancelRequested):
-		return e.finish(rctx, id, atlas.ExportCancelled, nil)
-	case ctx.Err() != nil:
-		// The process is stopping: leave the job to the next worker.
-		_ = e.Store.ReleaseExportLease(rctx, id, e.Owner)
-		return ctx.Err()
-	}
-	if cancelReq, rerr := e.Store.RenewExportLease(rctx, id, e.Owner, e.now().Add(e.leaseTTL())); rerr == nil && cancelReq {
-		// A cancelled job's snapshot may vanish under it; that is the
-		// cancellation, not a failure.
-		return e.finish(rctx, id, atlas.ExportCancelled, nil)
-	}
-	reason := failureReason(err)
-	if !reason.retry || final {
-		e.log().Error("export failed", "job", id, "code", reason.code, "err", err)
-		return e.finish(rctx, id, atlas.ExportFailed, &atlas.StateReason{ErrorCode: reason.code, Message: reason.message})
-	}
-	e.log().Warn("export attempt failed; will retry", "job", id, "err", err)
-	_ = e.Store.ReleaseExportLease(rctx, id, e.Owner)
-	return err
+	return e.finish(ctx, a, atlas.ExportSuccessful, nil)
 }
 
-// heartbeat renews the lease every third of its lifetime; it cancels the
-// work when the lease is lost or cancellation was requested.
-func (e *Engine) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, id string) {
-	t := time.NewTicker(e.leaseTTL() / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		cancelReq, err := e.Store.RenewExportLease(ctx, id, e.Owner, e.now().Add(e.leaseTTL()))
-		switch {
-		case errors.Is(err, store.ErrLeaseLost):
-			cancel(store.ErrLeaseLost)
-			return
-		case err != nil:
-			e.log().Warn("renew export lease", "job", id, "err", err)
-		case cancelReq:
-			cancel(errCancelRequested)
-			return
-		}
-	}
-}
-
-// finish moves the job to a terminal state and frees its lease.
-func (e *Engine) finish(ctx context.Context, id string, state atlas.ExportState, reason *atlas.StateReason) error {
-	_, err := e.Store.UpdateExportJobAs(ctx, id, e.Owner, func(j *atlas.ExportJob) error {
+// finish moves the job to a terminal state, fenced by the attempt's lease.
+func (e *Engine) finish(ctx context.Context, a *jobs.Attempt, state atlas.ExportState, reason *atlas.StateReason) error {
+	_, err := e.Store.UpdateExportJobAs(ctx, a.ID, a.Owner, func(j *atlas.ExportJob) error {
 		j.State = state
 		j.StateReason = reason
-		now := e.now()
+		now := a.Now()
 		j.FinishedAt = &now
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("finish export %s as %s: %w", id, state, err)
+		return fmt.Errorf("finish export %s as %s: %w", a.ID, state, err)
 	}
-	if err := e.Store.ReleaseExportLease(ctx, id, e.Owner); err != nil {
-		e.log().Warn("release export lease", "job", id, "err", err)
-	}
-	e.log().Info("export finished", "job", id, "state", state)
+	e.log().Info("export finished", "job", a.ID, "state", state, "attempt", a.Number)
 	return nil
 }

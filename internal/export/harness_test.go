@@ -15,6 +15,7 @@ import (
 	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/export"
 	"github.com/snapex/snapex/internal/exporttest"
+	"github.com/snapex/snapex/internal/jobs"
 	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/store"
 	"github.com/snapex/snapex/internal/testenv"
@@ -126,10 +127,12 @@ func (f *fixture) newJob(custom ...atlas.Label) *atlas.ExportJob {
 }
 
 func (f *fixture) engine(owner string) *export.Engine {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return &export.Engine{
 		Store: f.store, Catalog: f.cfg.Catalog(), Destinations: &export.Destinations{Catalog: f.cfg.Catalog()},
-		Snapshots: f.snaps, Owner: owner, LeaseTTL: 900 * time.Millisecond, ChunkBytes: 64 << 10, Parallelism: 2,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Snapshots: f.snaps, ChunkBytes: 64 << 10, Parallelism: 2, GzipLevel: 1, Log: log,
+		Runner: &jobs.Runner{Store: f.store, Owner: owner, Clock: time.Now, LeaseTTL: 900 * time.Millisecond, Log: log,
+			Retry: jobs.Retry{MaxAttempts: 5, Backoff: 100 * time.Millisecond, MaxBackoff: time.Second}},
 	}
 }
 

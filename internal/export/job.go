@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"maps"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/snapex/snapex/internal/atlas"
@@ -19,7 +18,7 @@ import (
 
 // unit is one collection on one replica set.
 type unit struct {
-	key  store.ProgressKey
+	key  atlas.ProgressKey
 	coll *snapshot.Collection
 }
 
@@ -29,16 +28,9 @@ type namespace struct {
 	units    []*unit
 }
 
-// exportable reports whether Atlas exports a collection: user collections
-// and time series, never views, no system collection except system.js.
+// exportable reports whether Atlas exports a collection of a snapshot.
 func exportable(c *snapshot.Collection) bool {
-	if c.Type == snapshot.TypeView {
-		return false
-	}
-	if strings.HasPrefix(c.Name, "system.") && c.Name != "system.js" {
-		return false
-	}
-	return c.DB != "admin" && c.DB != "local" && c.DB != "config"
+	return atlas.ExportsCollection(c.DB, c.Name, c.Type == snapshot.TypeView)
 }
 
 // plan lists the units and namespaces of a snapshot in a stable order.
@@ -53,7 +45,7 @@ func plan(m *snapshot.Manifest) ([]*unit, []*namespace) {
 			if !exportable(c) {
 				continue
 			}
-			u := &unit{key: store.ProgressKey{ReplicaSet: rs.Name, DB: c.DB, Coll: c.Name}, coll: c}
+			u := &unit{key: atlas.ProgressKey{ReplicaSet: rs.Name, DB: c.DB, Coll: c.Name}, coll: c}
 			units = append(units, u)
 			k := [2]string{c.DB, c.Name}
 			ns := byNS[k]
@@ -78,37 +70,37 @@ func plan(m *snapshot.Manifest) ([]*unit, []*namespace) {
 func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	project, ok := e.Catalog.Project(job.GroupID)
 	if !ok {
-		return failWith("GROUP_NOT_FOUND", "project %s is no longer configured", job.GroupID)
+		return failWith(atlas.CodeGroupNotFound, "project %s is no longer configured", job.GroupID)
 	}
 	org, _ := e.Catalog.Organization(project.OrgID)
 	cluster, ok := e.Catalog.Cluster(job.GroupID, job.ClusterName)
 	if !ok {
-		return failWith("CLUSTER_NOT_FOUND", "cluster %s is no longer configured in project %s", job.ClusterName, job.GroupID)
+		return failWith(atlas.CodeClusterNotFound, "cluster %s is no longer configured in project %s", job.ClusterName, job.GroupID)
 	}
 	snapRow, err := e.Store.GetSnapshot(ctx, job.GroupID, job.ClusterName, job.SnapshotID)
 	if errors.Is(err, store.ErrNotFound) {
-		return failWith("SNAPSHOT_NOT_FOUND", "snapshot %s was deleted before the export finished", job.SnapshotID)
+		return failWith(atlas.CodeSnapshotNotFound, "snapshot %s was deleted before the export finished", job.SnapshotID)
 	}
 	if err != nil {
 		return err
 	}
 	snap, err := snapshot.Open(ctx, e.Snapshots, job.SnapshotID)
 	if errors.Is(err, fs.ErrNotExist) {
-		return failWith("SNAPSHOT_NOT_FOUND", "the data of snapshot %s is missing from snapshot storage", job.SnapshotID)
+		return failWith(atlas.CodeSnapshotNotFound, "the data of snapshot %s is missing from snapshot storage", job.SnapshotID)
 	}
 	if err != nil {
 		return fmt.Errorf("open snapshot %s: %w", job.SnapshotID, err)
 	}
 	bucketRow, err := e.Store.GetBucket(ctx, job.GroupID, job.ExportBucketID)
 	if errors.Is(err, store.ErrNotFound) {
-		return failWith("EXPORT_BUCKET_NOT_FOUND", "export bucket %s no longer exists", job.ExportBucketID)
+		return failWith(atlas.CodeExportBucketNotFound, "export bucket %s no longer exists", job.ExportBucketID)
 	}
 	if err != nil {
 		return err
 	}
 	dest, err := e.Destinations.Open(ctx, bucketRow)
 	if err != nil {
-		return failWith("EXPORT_BUCKET_ACCESS_DENIED", "cannot open %s bucket %s: %v", bucketRow.CloudProvider, bucketRow.BucketName, err)
+		return failWith(atlas.CodeExportBucketAccessDenied, "cannot open %s bucket %s: %v", bucketRow.CloudProvider, bucketRow.BucketName, err)
 	}
 	defer dest.Close()
 	if err := dest.WriteAll(ctx, atlas.PermissionCheckKey, nil, nil); err != nil {
@@ -126,13 +118,13 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	}
 	log := newProgressLog(ctx, e, dest, job.ID, t.recorded)
 	defer log.wait()
-	comp := newCompressor(e.gzipLevel(), 0)
+	comp := newCompressor(e.GzipLevel, 0)
 	defer comp.close()
 	// Large collections share the CPU through the compressor, so few run
 	// at once (each holds blocks and upload parts in memory); small ones
 	// are dominated by per-object latency (open, upload, record), so many
 	// overlap, each holding at most one small block.
-	large, small := make(chan struct{}, e.parallelism()), make(chan struct{}, smallParallelism)
+	large, small := make(chan struct{}, e.Parallelism), make(chan struct{}, smallParallelism)
 	g, gctx := errgroup.WithContext(ctx)
 	for _, u := range units {
 		if progress[u.key].Done {
@@ -200,13 +192,6 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 // BSON) export at once.
 const smallParallelism = 16
 
-func (e *Engine) parallelism() int {
-	if e.Parallelism > 0 {
-		return e.Parallelism
-	}
-	return 2
-}
-
 // writeMetadata uploads each collection's metadata.json, taken from the
 // first replica set holding the collection, several at a time; it returns
 // how many it wrote.
@@ -241,13 +226,13 @@ type tracker struct {
 	job      *atlas.ExportJob
 	nss      []*namespace
 	mu       sync.Mutex
-	progress map[store.ProgressKey]store.Progress
+	progress map[atlas.ProgressKey]atlas.Progress
 }
 
 // recorded takes a batch the progress log has just recorded and
 // publishes exportStatus: one update per batch, so a job of 10,000 small
 // collections does not spend a transaction per collection on it.
-func (t *tracker) recorded(ctx context.Context, batch []store.Progress) error {
+func (t *tracker) recorded(ctx context.Context, batch []atlas.Progress) error {
 	t.mu.Lock()
 	for _, p := range batch {
 		t.progress[p.ProgressKey] = p
@@ -256,10 +241,10 @@ func (t *tracker) recorded(ctx context.Context, batch []store.Progress) error {
 	return t.publish(ctx, false)
 }
 
-func (t *tracker) snapshotProgress() []store.Progress {
+func (t *tracker) snapshotProgress() []atlas.Progress {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]store.Progress, 0, len(t.progress))
+	out := make([]atlas.Progress, 0, len(t.progress))
 	for _, p := range t.progress {
 		out = append(out, p)
 	}
@@ -280,7 +265,7 @@ func (t *tracker) publish(ctx context.Context, start bool) error {
 		}
 	}
 	t.mu.Unlock()
-	_, err := t.e.Store.UpdateExportJobAs(ctx, t.job.ID, t.e.Owner, func(j *atlas.ExportJob) error {
+	_, err := t.e.Store.UpdateExportJobAs(ctx, t.job.ID, t.e.Runner.Owner, func(j *atlas.ExportJob) error {
 		if start && j.State == atlas.ExportQueued {
 			j.State = atlas.ExportInProgress
 		}

@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/blob"
-	"github.com/snapex/snapex/internal/store"
 )
 
 // progressLog records finished data files in batches: one Sync of the
@@ -27,10 +27,10 @@ type progressLog struct {
 	dest  blob.Bucket
 	jobID string
 	// recorded, when set, is told of every batch once it is recorded.
-	recorded func(ctx context.Context, batch []store.Progress) error
+	recorded func(ctx context.Context, batch []atlas.Progress) error
 
 	mu      sync.Mutex
-	pending []store.Progress
+	pending []atlas.Progress
 	last    time.Time // of the last flush; zero makes the first add flush at once
 	err     error     // of the last background flush; sticky
 
@@ -48,14 +48,14 @@ const (
 
 // newProgressLog returns the progress log of one run of job jobID; ctx is
 // the run's context, under which background batches are recorded.
-func newProgressLog(ctx context.Context, e *Engine, dest blob.Bucket, jobID string, recorded func(context.Context, []store.Progress) error) *progressLog {
+func newProgressLog(ctx context.Context, e *Engine, dest blob.Bucket, jobID string, recorded func(context.Context, []atlas.Progress) error) *progressLog {
 	return &progressLog{e: e, ctx: ctx, dest: dest, jobID: jobID, recorded: recorded}
 }
 
 // add queues p, whose data files have been written, and starts recording
 // the batch in the background when it is due. It reports the failure of
 // an earlier background batch.
-func (l *progressLog) add(ctx context.Context, p store.Progress) error {
+func (l *progressLog) add(ctx context.Context, p atlas.Progress) error {
 	if err := l.failed(); err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (l *progressLog) flushLocked(ctx context.Context) error {
 	if err := l.dest.Sync(ctx); err != nil {
 		return fmt.Errorf("make %d data files durable before recording them: %w", len(batch), err)
 	}
-	if err := l.e.Store.SaveExportProgress(ctx, l.jobID, l.e.Owner, batch...); err != nil {
+	if err := l.e.Store.SaveExportProgress(ctx, l.jobID, l.e.Runner.Owner, batch...); err != nil {
 		return err
 	}
 	if l.e.AfterChunk != nil {

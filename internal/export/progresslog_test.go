@@ -27,17 +27,17 @@ func TestBackgroundProgressFailureStopsTheRun(t *testing.T) {
 	f := newFixture(t, "", "", "Cluster0", []string{"rs0"}, colls)
 	job := f.newJob()
 	e := f.engine("w1")
-	e.LeaseTTL = time.Hour // only the theft below ends w1's lease
+	e.Runner.LeaseTTL = time.Hour // only the theft below ends w1's lease
 	var steal sync.Once
 	var stealErr error
 	e.AfterChunk = func(id string, _ store.Progress) {
 		steal.Do(func() {
 			ctx := context.Background()
-			if stealErr = f.store.ReleaseExportLease(ctx, id, "w1"); stealErr != nil {
+			if stealErr = f.store.ReleaseLease(ctx, store.ExportJobs, id, "w1", false); stealErr != nil {
 				return
 			}
 			now := time.Now()
-			_, _, stealErr = f.store.AcquireExportLease(ctx, id, "thief", now, now.Add(time.Hour))
+			_, stealErr = f.store.AcquireLease(ctx, store.ExportJobs, id, "thief", now, now.Add(time.Hour))
 		})
 	}
 	done := make(chan error, 1)

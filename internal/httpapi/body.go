@@ -29,15 +29,22 @@ type object struct {
 }
 
 // readObject reads the request body as one JSON object: at most 1 MiB,
-// well-formed, valid UTF-8, no duplicate keys, bounded nesting.
+// well-formed, valid UTF-8, no duplicate keys, bounded nesting, sent as
+// JSON (checkContentType).
 func readObject(r *http.Request) (*object, *atlas.Error) {
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	if err != nil {
 		return nil, atlas.ErrInvalidJSON("the request body could not be read")
 	}
+	// No body and no Content-Type is a missing body (INVALID_JSON below),
+	// not a body of an unsupported type.
+	if len(raw) > 0 || r.Header.Get("Content-Type") != "" {
+		if aerr := checkContentType(r); aerr != nil {
+			return nil, aerr
+		}
+	}
 	if len(raw) > maxBodyBytes {
-		return nil, atlas.NewError(http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE",
-			fmt.Sprintf("The request body exceeds the limit of %d bytes.", maxBodyBytes))
+		return nil, atlas.ErrRequestTooLarge(maxBodyBytes)
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, atlas.ErrInvalidJSON("the request body is empty; a JSON object is expected")
@@ -225,6 +232,5 @@ func (o *object) unknown() *atlas.Error {
 		return nil
 	}
 	sort.Strings(extra)
-	return atlas.NewError(http.StatusBadRequest, "INVALID_ATTRIBUTE",
-		fmt.Sprintf("Invalid attribute %s specified.", extra[0]), extra[0])
+	return atlas.ErrUnknownAttribute(extra[0])
 }

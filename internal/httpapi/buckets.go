@@ -42,8 +42,8 @@ func newBucketView(b *atlas.ExportBucket, withRegion bool) bucketView {
 }
 
 // awsOnly reports whether the negotiated version can only represent AWS
-// buckets (2023-01-01).
-func awsOnly(v apiVersion) bool { return v.date == "2023-01-01" }
+// buckets (2023-01-01 and v1.0).
+func awsOnly(v apiVersion) bool { return v.date == "2023-01-01" || v.legacy }
 
 func (s *Server) listBuckets(c *call) error {
 	p, aerr := parsePaging(c.r)
@@ -60,7 +60,7 @@ func (s *Server) listBuckets(c *call) error {
 	}
 	views := make([]bucketView, 0, len(list))
 	for _, b := range list {
-		views = append(views, newBucketView(b, true))
+		views = append(views, bucketFor(c, b, true))
 	}
 	writePage(c.w, c.r, c.v, s.baseURL(c.r), p, views, len(views), total)
 	return nil
@@ -72,15 +72,19 @@ func (s *Server) getBucket(c *call) error {
 		return err
 	}
 	if awsOnly(c.v) && b.CloudProvider != atlas.AWS {
-		return versionCannotRepresent(b)
+		return versionCannotRepresent(b, c.v)
 	}
-	writeResource(c.w, c.r, c.v, http.StatusOK, newBucketView(b, true))
+	writeResource(c.w, c.r, c.v, http.StatusOK, bucketFor(c, b, true))
 	return nil
 }
 
-func versionCannotRepresent(b *atlas.ExportBucket) *atlas.Error {
-	return atlas.NewError(http.StatusNotAcceptable, "INVALID_VERSION_DATE",
-		fmt.Sprintf("Export bucket %s is an %s bucket, which version 2023-01-01 cannot represent; request application/vnd.atlas.2024-05-30+json.", b.ID, b.CloudProvider), b.ID)
+func versionCannotRepresent(b *atlas.ExportBucket, v apiVersion) *atlas.Error {
+	which := "version 2023-01-01"
+	if v.legacy {
+		which = "the v1.0 API"
+	}
+	return atlas.ErrVersionCannotRepresent(fmt.Sprintf("Export bucket %s is %s bucket, which %s cannot represent; request /api/atlas/v2 with application/vnd.atlas.2024-05-30+json.",
+		b.ID, atlas.WithArticle(string(b.CloudProvider)), which), b.ID)
 }
 
 func (s *Server) createBucket(c *call) error {
@@ -96,7 +100,7 @@ func (s *Server) createBucket(c *call) error {
 	if err != nil {
 		return err
 	}
-	writeResource(c.w, c.r, c.v, http.StatusOK, newBucketView(b, false))
+	writeResource(c.w, c.r, c.v, http.StatusOK, bucketFor(c, b, false))
 	return nil
 }
 
@@ -183,6 +187,6 @@ func (s *Server) patchBucket(c *call) error {
 	if err != nil {
 		return err
 	}
-	writeResource(c.w, c.r, c.v, http.StatusOK, newBucketView(b, true))
+	writeResource(c.w, c.r, c.v, http.StatusOK, bucketFor(c, b, true))
 	return nil
 }

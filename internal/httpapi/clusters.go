@@ -20,7 +20,9 @@ type clusterView struct {
 	MongoDBVersion      string        `json:"mongoDBVersion,omitempty"`
 	Name                string        `json:"name"`
 	Paused              bool          `json:"paused"`
-	StateName           string        `json:"stateName"`
+	// ProviderBackupEnabled is the v1.0 flag for Cloud Backup.
+	ProviderBackupEnabled *bool  `json:"providerBackupEnabled,omitempty"`
+	StateName             string `json:"stateName"`
 }
 
 func (s *Server) newClusterView(r *http.Request, c atlas.Cluster) clusterView {
@@ -31,7 +33,7 @@ func (s *Server) newClusterView(r *http.Request, c atlas.Cluster) clusterView {
 	v := clusterView{
 		BackupEnabled: true, ClusterType: string(c.Type), GroupID: c.GroupID, ID: c.ID(),
 		Labels: labels, MongoDBVersion: c.MongoDBVersion, Name: c.Name, StateName: "IDLE",
-		Links: []link{{Href: s.origin(r) + "/api/atlas/v2/groups/" + c.GroupID + "/clusters/" + c.Name, Rel: "self"}},
+		Links: []link{{Href: s.origin(r) + apiRoot(r) + "/groups/" + c.GroupID + "/clusters/" + c.Name, Rel: "self"}},
 	}
 	if parts := strings.SplitN(c.MongoDBVersion, ".", 3); len(parts) >= 2 {
 		v.MongoDBMajorVersion = parts[0] + "." + parts[1]
@@ -44,18 +46,16 @@ func (s *Server) listClusters(c *call) error {
 	if aerr != nil {
 		return aerr
 	}
-	all := s.Service.Clusters(c.project.ID)
-	start := min(p.page.Offset(), len(all))
-	end := min(start+p.page.ItemsPerPage, len(all))
-	views := make([]clusterView, 0, end-start)
-	for _, cl := range all[start:end] {
-		views = append(views, s.newClusterView(c.r, cl))
+	page, total := s.Service.ListClusters(c.project.ID, p.page)
+	views := make([]clusterView, 0, len(page))
+	for _, cl := range page {
+		views = append(views, s.clusterFor(c, cl))
 	}
-	writePage(c.w, c.r, c.v, s.baseURL(c.r), p, views, len(views), len(all))
+	writePage(c.w, c.r, c.v, s.baseURL(c.r), p, views, len(views), total)
 	return nil
 }
 
 func (s *Server) getCluster(c *call) error {
-	writeResource(c.w, c.r, c.v, http.StatusOK, s.newClusterView(c.r, c.cluster))
+	writeResource(c.w, c.r, c.v, http.StatusOK, s.clusterFor(c, c.cluster))
 	return nil
 }

@@ -9,17 +9,19 @@ import (
 
 // exportJobView is DiskBackupExportJob.
 type exportJobView struct {
-	Components     []atlas.ExportComponent `json:"components,omitempty"`
-	CreatedAt      string                  `json:"createdAt"`
-	CustomData     []atlas.Label           `json:"customData"`
-	ExportBucketID string                  `json:"exportBucketId"`
-	ExportStatus   exportStatusView        `json:"exportStatus"`
-	FinishedAt     string                  `json:"finishedAt,omitempty"`
-	ID             string                  `json:"id"`
-	Prefix         string                  `json:"prefix"`
-	SnapshotID     string                  `json:"snapshotId"`
-	State          string                  `json:"state"`
-	StateReason    *atlas.StateReason      `json:"stateReason,omitempty"`
+	Components []atlas.ExportComponent `json:"components,omitempty"`
+	CreatedAt  string                  `json:"createdAt"`
+	CustomData []atlas.Label           `json:"customData"`
+	// ErrMsg is v1.0's reason for a failed job (v2 has stateReason).
+	ErrMsg         string             `json:"errMsg,omitempty"`
+	ExportBucketID string             `json:"exportBucketId"`
+	ExportStatus   exportStatusView   `json:"exportStatus"`
+	FinishedAt     string             `json:"finishedAt,omitempty"`
+	ID             string             `json:"id"`
+	Prefix         string             `json:"prefix"`
+	SnapshotID     string             `json:"snapshotId"`
+	State          string             `json:"state"`
+	StateReason    *atlas.StateReason `json:"stateReason,omitempty"`
 }
 
 type exportStatusView struct {
@@ -54,7 +56,7 @@ func (s *Server) listExports(c *call) error {
 	}
 	views := make([]exportJobView, 0, len(list))
 	for _, j := range list {
-		views = append(views, newExportJobView(j))
+		views = append(views, exportJobFor(c, j))
 	}
 	writePage(c.w, c.r, c.v, s.baseURL(c.r), p, views, len(views), total)
 	return nil
@@ -65,7 +67,7 @@ func (s *Server) getExport(c *call) error {
 	if err != nil {
 		return err
 	}
-	writeResource(c.w, c.r, c.v, http.StatusOK, newExportJobView(j))
+	writeResource(c.w, c.r, c.v, http.StatusOK, exportJobFor(c, j))
 	return nil
 }
 
@@ -92,6 +94,6 @@ func (s *Server) createExport(c *call) error {
 	if err != nil {
 		return err
 	}
-	writeResource(c.w, c.r, c.v, http.StatusOK, newExportJobView(j))
+	writeResource(c.w, c.r, c.v, http.StatusOK, exportJobFor(c, j))
 	return nil
 }

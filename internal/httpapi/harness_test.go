@@ -21,7 +21,9 @@ import (
 	"github.com/snapex/snapex/internal/auth"
 	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/httpapi"
+	"github.com/snapex/snapex/internal/httpapi/authgate"
 	"github.com/snapex/snapex/internal/service"
+	"github.com/snapex/snapex/internal/service/storerepo"
 	"github.com/snapex/snapex/internal/store"
 	"github.com/snapex/snapex/internal/testenv"
 )
@@ -146,8 +148,8 @@ func newEnvWith(t testing.TB, engine string, adjust func(*httpapi.Server)) *env 
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := &httpapi.Server{
-		Service: &service.Service{Store: st, Catalog: cfg.Catalog(), Log: log},
-		Gate:    httpapi.AuthGate(authn), Log: log,
+		Service: &service.Service{Repo: &storerepo.Repo{Store: st}, Catalog: cfg.Catalog(), Log: log},
+		Gate:    authgate.New(authn), Log: log,
 		Extra: map[string]http.Handler{"POST /api/oauth/token": authn.TokenHandler()},
 	}
 	if adjust != nil {

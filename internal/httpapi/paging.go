@@ -6,18 +6,14 @@ import (
 	"strconv"
 
 	"github.com/snapex/snapex/internal/atlas"
-	"github.com/snapex/snapex/internal/store"
 )
 
-const (
-	defaultItemsPerPage = 100
-	maxItemsPerPage     = 500
-	maxPageNum          = 1 << 20
-)
+// maxPageNum bounds pageNum so offsets stay far from overflow.
+const maxPageNum = 1 << 20
 
 // paging holds the parsed pagination query parameters.
 type paging struct {
-	page         store.Page
+	page         atlas.Page
 	includeCount bool
 }
 
@@ -27,15 +23,15 @@ type paging struct {
 // clamped, so a client never misreads a shorter page as the end.
 func parsePaging(r *http.Request) (paging, *atlas.Error) {
 	q := r.URL.Query()
-	p := paging{page: store.Page{Number: 1, ItemsPerPage: defaultItemsPerPage}, includeCount: true}
+	p := paging{page: atlas.FirstPage, includeCount: true}
 	var err *atlas.Error
 	if p.page.Number, err = intParam(q.Get("pageNum"), "pageNum", 1, 1, maxPageNum); err != nil {
 		return p, err
 	}
-	if p.page.ItemsPerPage, err = intParam(q.Get("itemsPerPage"), "itemsPerPage", defaultItemsPerPage, 1, maxItemsPerPage); err != nil {
+	if p.page.ItemsPerPage, err = intParam(q.Get("itemsPerPage"), "itemsPerPage", atlas.DefaultItemsPerPage, 1, atlas.MaxItemsPerPage); err != nil {
 		return p, err
 	}
-	if p.includeCount, err = boolParam(q.Get("includeCount"), "includeCount", true); err != nil {
+	if p.includeCount, err = queryBool(r, "includeCount", true); err != nil {
 		return p, err
 	}
 	return p, nil
@@ -50,18 +46,6 @@ func intParam(raw, name string, def, lo, hi int) (int, *atlas.Error) {
 		return 0, atlas.ErrInvalidQueryParameter(name, raw, fmt.Sprintf("an integer from %d to %d is expected", lo, hi))
 	}
 	return n, nil
-}
-
-func boolParam(raw, name string, def bool) (bool, *atlas.Error) {
-	switch raw {
-	case "":
-		return def, nil
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, atlas.ErrInvalidQueryParameter(name, raw, "true or false is expected")
 }
 
 // link is an Atlas Link.

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -47,6 +46,5 @@ func (l *RateLimiter) allow(h http.Header, caller string, now time.Time) *atlas.
 	h.Set("RateLimit-Remaining", "0")
 	wait := time.Duration((1 - b.TokensAt(now)) / float64(b.Limit()) * float64(time.Second))
 	h.Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-	return atlas.NewError(http.StatusTooManyRequests, "RATE_LIMITED",
-		fmt.Sprintf("You have exceeded the limit of %d requests per minute; retry after %d seconds.", l.perMinute, int(math.Ceil(wait.Seconds()))))
+	return atlas.ErrRateLimited(l.perMinute, int(math.Ceil(wait.Seconds())))
 }

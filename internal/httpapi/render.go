@@ -25,22 +25,22 @@ type format struct {
 }
 
 func formatOf(r *http.Request) format {
-	q := r.URL.Query()
-	return format{envelope: q.Get("envelope") == "true", pretty: q.Get("pretty") == "true"}
+	// Invalid values were already answered 400 by checkFormat; rendering
+	// that very error falls back to the defaults.
+	envelope, _ := queryBool(r, "envelope", false)
+	pretty, _ := queryBool(r, "pretty", false)
+	return format{envelope: envelope, pretty: pretty}
 }
 
 // writeError renders e as an ApiError with Content-Type application/json
 // and X-Error-Code, as Atlas does on every error. Under envelope=true the
 // HTTP status stays the error's, since the body already carries it.
 func writeError(w http.ResponseWriter, r *http.Request, e *atlas.Error) {
-	params := e.Params
-	if params == nil {
-		params = []string{}
-	}
-	body := apiError{Detail: e.Detail, Error: e.Status, ErrorCode: e.Code, Parameters: params, Reason: http.StatusText(e.Status)}
+	detail, params := capEcho(e)
+	body := apiError{Detail: detail, Error: e.Status, ErrorCode: string(e.Code), Parameters: params, Reason: http.StatusText(e.Status)}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("X-Error-Code", e.Code)
+	h.Set("X-Error-Code", string(e.Code))
 	writeBody(w, e.Status, body, formatOf(r).pretty)
 }
 
@@ -85,7 +85,7 @@ func writeBody(w http.ResponseWriter, status int, body any, pretty bool) {
 		buf.Reset()
 		buf.WriteString(`{"detail":"Unexpected error.","error":500,"errorCode":"UNEXPECTED_ERROR","parameters":[],"reason":"Internal Server Error"}`)
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Error-Code", "UNEXPECTED_ERROR")
+		w.Header().Set("X-Error-Code", string(atlas.CodeUnexpectedError))
 	}
 	out := buf.Bytes()
 	if !pretty {

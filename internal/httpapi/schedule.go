@@ -214,9 +214,8 @@ func extraRetention(o *object) (json.RawMessage, *atlas.Error) {
 	}
 	for i, e := range list {
 		if e.FrequencyType != nil && !slices.Contains(extraRetentionFrequencies, *e.FrequencyType) {
-			return nil, atlas.NewError(http.StatusBadRequest, "INVALID_ENUM_VALUE",
-				fmt.Sprintf("Invalid extraRetentionSettings[%d].frequencyType %q; expected one of %s.", i, *e.FrequencyType, strings.Join(extraRetentionFrequencies, ", ")),
-				fmt.Sprintf("extraRetentionSettings[%d].frequencyType", i), *e.FrequencyType)
+			return nil, atlas.ErrInvalidEnumValue(fmt.Sprintf("extraRetentionSettings[%d].frequencyType", i), *e.FrequencyType,
+				"one of "+strings.Join(extraRetentionFrequencies, ", "))
 		}
 		if e.RetentionDays != nil && *e.RetentionDays < 1 {
 			return nil, atlas.ErrInvalidAttribute(fmt.Sprintf("extraRetentionSettings[%d].retentionDays", i), fmt.Sprint(*e.RetentionDays), "a positive number of days is expected")

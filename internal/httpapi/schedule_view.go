@@ -8,16 +8,6 @@ import (
 	"github.com/snapex/snapex/internal/atlas"
 )
 
-// Backup schedule versions: 2023-01-01 (DiskBackupSnapshotSchedule,
-// sunset 2027-07-01, deprecated by 2024-08-05) and 2024-08-05
-// (DiskBackupSnapshotSchedule20240805, which adds autoCopySettingsEnabled
-// and the 20240805 copy setting shape).
-var (
-	scheduleV20230101 = apiVersion{date: "2023-01-01", deprecated: day("2024-08-05"), sunset: day("2027-07-01")}
-	scheduleV20240805 = apiVersion{date: "2024-08-05"}
-	scheduleVersions  = []apiVersion{scheduleV20230101, scheduleV20240805}
-)
-
 // scheduleView is DiskBackupSnapshotSchedule(20240805); fields in the
 // schema's alphabetical order.
 type scheduleView struct {

@@ -30,7 +30,7 @@ type Caller interface {
 	// ID names the caller (API public key or service-account client id).
 	ID() string
 	// Authorize decides whether the caller may run operation in project.
-	Authorize(operation string, project atlas.Project) *atlas.Error
+	Authorize(operation atlas.Operation, project atlas.Project) *atlas.Error
 }
 
 // Server is the HTTP API.
@@ -62,36 +62,39 @@ type call struct {
 }
 
 type route struct {
-	method, pattern, op string
-	versions            []apiVersion
-	handle              func(s *Server, c *call) error
+	method, pattern string
+	op              atlas.Operation
+	versions        []apiVersion
+	handle          func(s *Server, c *call) error
 }
 
 const groupBase = "/api/atlas/v2/groups/{groupId}"
 
 // routes is every API operation snapex serves.
 var routes = []route{
-	{"GET", "/backup/exportBuckets", "listExportBuckets", bucketReadVersions, (*Server).listBuckets},
-	{"POST", "/backup/exportBuckets", "createExportBucket", bucketReadVersions, (*Server).createBucket},
-	{"GET", "/backup/exportBuckets/{exportBucketId}", "getExportBucket", bucketReadVersions, (*Server).getBucket},
-	{"DELETE", "/backup/exportBuckets/{exportBucketId}", "deleteExportBucket", bucketDeleteVersions, (*Server).deleteBucket},
-	{"PATCH", "/backup/exportBuckets/{exportBucketId}", "updateBackupExportBucket", bucketPatchVersions, (*Server).patchBucket},
-	{"GET", "/clusters", "listClusters", clusterVersions, (*Server).listClusters},
-	{"GET", "/clusters/{clusterName}", "getCluster", clusterVersions, (*Server).getCluster},
-	{"GET", "/clusters/{clusterName}/backup/exports", "listBackupExports", backupVersions, (*Server).listExports},
-	{"POST", "/clusters/{clusterName}/backup/exports", "createBackupExport", backupVersions, (*Server).createExport},
-	{"GET", "/clusters/{clusterName}/backup/exports/{exportId}", "getBackupExport", backupVersions, (*Server).getExport},
-	{"GET", "/clusters/{clusterName}/backup/snapshots", "listBackupSnapshots", backupVersions, (*Server).listReplicaSetSnapshots},
-	{"GET", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", "getClusterBackupSnapshot", backupVersions, (*Server).getReplicaSetSnapshot},
-	{"POST", "/clusters/{clusterName}/backup/snapshots", "takeSnapshots", backupVersions, (*Server).takeSnapshot},
-	{"PATCH", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", "updateBackupSnapshot", backupVersions, (*Server).patchSnapshot},
-	{"DELETE", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", "deleteClusterBackupSnapshot", backupVersions, (*Server).deleteReplicaSetSnapshot},
-	{"DELETE", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", "deleteBackupShardedCluster", backupVersions, (*Server).deleteShardedSnapshot},
-	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedClusters", "listBackupShardedClusters", backupVersions, (*Server).listShardedSnapshots},
-	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", "getBackupShardedCluster", backupVersions, (*Server).getShardedSnapshot},
-	{"GET", "/clusters/{clusterName}/backup/schedule", "getBackupSchedule", scheduleVersions, (*Server).getSchedule},
-	{"PATCH", "/clusters/{clusterName}/backup/schedule", "updateBackupSchedule", scheduleVersions, (*Server).patchSchedule},
-	{"DELETE", "/clusters/{clusterName}/backup/schedule", "deleteClusterBackupSchedule", scheduleVersions, (*Server).deleteSchedule},
+	{"GET", "/backup/exportBuckets", atlas.OpListExportBuckets, bucketReadVersions, (*Server).listBuckets},
+	{"POST", "/backup/exportBuckets", atlas.OpCreateExportBucket, bucketReadVersions, (*Server).createBucket},
+	{"GET", "/backup/exportBuckets/{exportBucketId}", atlas.OpGetExportBucket, bucketReadVersions, (*Server).getBucket},
+	{"DELETE", "/backup/exportBuckets/{exportBucketId}", atlas.OpDeleteExportBucket, bucketDeleteVersions, (*Server).deleteBucket},
+	{"PATCH", "/backup/exportBuckets/{exportBucketId}", atlas.OpUpdateBackupExportBucket, bucketPatchVersions, (*Server).patchBucket},
+	{"GET", "/clusters", atlas.OpListClusters, clusterVersions, (*Server).listClusters},
+	{"GET", "/clusters/{clusterName}", atlas.OpGetCluster, clusterVersions, (*Server).getCluster},
+	{"GET", "/clusters/{clusterName}/backup/exports", atlas.OpListBackupExports, backupVersions, (*Server).listExports},
+	{"POST", "/clusters/{clusterName}/backup/exports", atlas.OpCreateBackupExport, backupVersions, (*Server).createExport},
+	{"GET", "/clusters/{clusterName}/backup/exports/{exportId}", atlas.OpGetBackupExport, backupVersions, (*Server).getExport},
+	// A snapex extension; cancelling needs the role creating needs.
+	{"DELETE", "/clusters/{clusterName}/backup/exports/{exportId}", atlas.OpCancelBackupExport, backupVersions, (*Server).cancelExport},
+	{"GET", "/clusters/{clusterName}/backup/snapshots", atlas.OpListBackupSnapshots, backupVersions, (*Server).listReplicaSetSnapshots},
+	{"GET", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", atlas.OpGetClusterBackupSnapshot, backupVersions, (*Server).getReplicaSetSnapshot},
+	{"POST", "/clusters/{clusterName}/backup/snapshots", atlas.OpTakeSnapshots, backupVersions, (*Server).takeSnapshot},
+	{"PATCH", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", atlas.OpUpdateBackupSnapshot, backupVersions, (*Server).patchSnapshot},
+	{"DELETE", "/clusters/{clusterName}/backup/snapshots/{snapshotId}", atlas.OpDeleteClusterBackupSnapshot, backupVersions, (*Server).deleteReplicaSetSnapshot},
+	{"DELETE", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", atlas.OpDeleteBackupShardedCluster, backupVersions, (*Server).deleteShardedSnapshot},
+	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedClusters", atlas.OpListBackupShardedClusters, backupVersions, (*Server).listShardedSnapshots},
+	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", atlas.OpGetBackupShardedCluster, backupVersions, (*Server).getShardedSnapshot},
+	{"GET", "/clusters/{clusterName}/backup/schedule", atlas.OpGetBackupSchedule, scheduleVersions, (*Server).getSchedule},
+	{"PATCH", "/clusters/{clusterName}/backup/schedule", atlas.OpUpdateBackupSchedule, scheduleVersions, (*Server).patchSchedule},
+	{"DELETE", "/clusters/{clusterName}/backup/schedule", atlas.OpDeleteBackupSchedule, scheduleVersions, (*Server).deleteSchedule},
 }
 
 // Handler builds the root handler with every route and middleware.
@@ -99,6 +102,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		mux.Handle(rt.method+" "+groupBase+rt.pattern, s.apiHandler(rt))
+	}
+	for _, rt := range v1Routes {
+		mux.Handle(rt.method+" "+v1GroupBase+rt.pattern, s.apiHandler(rt))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -109,34 +115,20 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(pattern, h)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, notFoundOrMethod(mux, r))
+		s.unmatched(mux, w, r)
 	})
 	// ServeMux answers unclean paths ("..", "//") with an HTML redirect;
 	// an API answers them as unknown resources.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; p != "/" && path.Clean(p) != strings.TrimSuffix(p, "/") {
-			writeError(w, r, atlas.NewError(http.StatusNotFound, "RESOURCE_NOT_FOUND", "Cannot find resource "+p+".", p))
+			if !s.authenticateUnmatched(w, r) {
+				return
+			}
+			writeError(w, r, atlas.ErrResourceNotFound(p))
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
-}
-
-// notFoundOrMethod distinguishes an unknown path from a known path with a
-// method it does not serve.
-func notFoundOrMethod(mux *http.ServeMux, r *http.Request) *atlas.Error {
-	for _, m := range []string{"GET", "POST", "PATCH", "DELETE", "PUT"} {
-		if m == r.Method {
-			continue
-		}
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
-			return atlas.NewError(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED",
-				"Method "+r.Method+" is not allowed on "+r.URL.Path+".", r.Method)
-		}
-	}
-	return atlas.NewError(http.StatusNotFound, "RESOURCE_NOT_FOUND", "Cannot find resource "+r.URL.Path+".", r.URL.Path)
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -187,6 +179,9 @@ func (s *Server) apiHandler(rt route) http.Handler {
 }
 
 func (s *Server) run(rt route, c *call) error {
+	if aerr := checkFormat(c.r); aerr != nil {
+		return aerr
+	}
 	v, aerr := negotiate(c.r, rt.versions, s.now())
 	if aerr != nil {
 		return aerr

@@ -41,7 +41,7 @@ type snapshotView struct {
 const reportedCloudProvider = "AWS"
 
 func (s *Server) newSnapshotView(r *http.Request, c atlas.Cluster, sn *atlas.Snapshot) snapshotView {
-	clusterURL := s.origin(r) + "/api/atlas/v2/groups/" + sn.GroupID + "/clusters/" + c.Name
+	clusterURL := s.origin(r) + apiRoot(r) + "/groups/" + sn.GroupID + "/clusters/" + c.Name
 	self := clusterURL + "/backup/snapshots/" + sn.ID
 	if sn.Kind == atlas.ShardedClusterSnapshot {
 		self = clusterURL + "/backup/snapshots/shardedCluster/" + sn.ID

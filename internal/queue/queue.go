@@ -20,11 +20,14 @@ import (
 
 // ExportArgs is the queue job that runs one export job.
 type ExportArgs struct {
-	JobID string `json:"job_id"`
+	ID string `json:"job_id"`
 }
 
 // Kind implements river.JobArgs.
 func (ExportArgs) Kind() string { return "snapex_export" }
+
+// JobID names the export job.
+func (a ExportArgs) JobID() string { return a.ID }
 
 // SnapshotArgs is the queue job that takes one snapshot.
 type SnapshotArgs struct {
@@ -34,11 +37,15 @@ type SnapshotArgs struct {
 // Kind implements river.JobArgs.
 func (SnapshotArgs) Kind() string { return "snapex_snapshot" }
 
+// JobID names the snapshot being taken.
+func (a SnapshotArgs) JobID() string { return a.SnapshotID }
+
 // Options configure the queue.
 type Options struct {
 	// Workers registers the job workers; nil makes an insert-only queue.
 	Workers *river.Workers
-	// Concurrency is how many jobs this process works at once (default 2).
+	// Concurrency is how many jobs this process works at once (required
+	// with Workers).
 	Concurrency int
 	// RescueAfter is when River re-dispatches a job whose worker vanished
 	// without a trace; the export lease recovers faster (default 10m).
@@ -83,8 +90,8 @@ const QueueName = "snapex"
 
 // Open migrates River's tables and creates the client.
 func Open(ctx context.Context, st *store.Store, opts Options) (*Queue, error) {
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 2
+	if opts.Workers != nil && opts.Concurrency <= 0 {
+		return nil, errors.New("queue: workers need a concurrency")
 	}
 	if opts.RescueAfter <= 0 {
 		opts.RescueAfter = 10 * time.Minute
@@ -102,8 +109,10 @@ func Open(ctx context.Context, st *store.Store, opts Options) (*Queue, error) {
 		RescueStuckJobsAfter: opts.RescueAfter,
 		FetchCooldown:        min(riverFetchCooldown, opts.PollInterval),
 		FetchPollInterval:    opts.PollInterval,
-		MaxAttempts:          5,
-		ID:                   opts.ID,
+		// Attempts are counted and bounded by the job runner; River
+		// retries only a dispatch that failed to reach it (store errors).
+		MaxAttempts: 5,
+		ID:          opts.ID,
 	}
 	if opts.Workers != nil {
 		cfg.Workers = opts.Workers
@@ -154,7 +163,7 @@ func build[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], cfg *ri
 
 // EnqueueExportTx schedules an export job inside the transaction creating it.
 func (q *Queue) EnqueueExportTx(ctx context.Context, tx store.Tx, jobID string) error {
-	if err := q.insertTx(ctx, tx, ExportArgs{JobID: jobID}, &river.InsertOpts{Queue: QueueName}); err != nil {
+	if err := q.insertTx(ctx, tx, ExportArgs{ID: jobID}, &river.InsertOpts{Queue: QueueName}); err != nil {
 		return fmt.Errorf("enqueue export %s: %w", jobID, err)
 	}
 	return nil

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/snapex/snapex/internal/atlas"
-	"github.com/snapex/snapex/internal/store"
 )
 
 // BucketInput is a decoded create-bucket request.
@@ -52,8 +50,7 @@ func (s *Service) CreateBucket(ctx context.Context, groupID string, in BucketInp
 		return nil, atlas.ErrInvalidAttribute("requirePrivateNetworking", "true", "private networking applies to AWS buckets only")
 	}
 	if err := atlas.ValidateBucketName(provider, b.BucketName); err != nil {
-		return nil, atlas.NewError(http.StatusBadRequest, "EXPORT_BUCKET_NAME_INVALID",
-			fmt.Sprintf("Invalid bucket name %q for %s: %v.", b.BucketName, provider, err), b.BucketName)
+		return nil, atlas.ErrBucketNameInvalid(b.BucketName, provider, err)
 	}
 	role, err := s.accessRole(groupID, provider, in.RoleField, in.RoleID)
 	if err != nil {
@@ -65,7 +62,7 @@ func (s *Service) CreateBucket(ctx context.Context, groupID string, in BucketInp
 			return nil, err
 		}
 	}
-	if err := s.Store.CreateBucket(ctx, b); err != nil {
+	if err := s.Repo.CreateBucket(ctx, b); err != nil {
 		return nil, internal("create export bucket", err)
 	}
 	return b, nil
@@ -84,7 +81,8 @@ func (s *Service) accessRole(groupID string, provider atlas.Provider, field, id 
 	}
 	if r.Provider != string(provider) {
 		return nil, atlas.ErrInvalidAttribute(field, id,
-			fmt.Sprintf("this is an %s access role; a %s bucket needs the id of a %s access role", r.Provider, provider, provider))
+			fmt.Sprintf("this is %s access role; %s bucket needs the id of %s access role",
+				atlas.WithArticle(r.Provider), atlas.WithArticle(string(provider)), atlas.WithArticle(string(provider))))
 	}
 	ref := &roleRef{}
 	if r.AWS != nil {
@@ -120,7 +118,7 @@ func (s *Service) GetBucket(ctx context.Context, groupID, id string) (*atlas.Exp
 	if !atlas.ValidObjectID(id) {
 		return nil, atlas.ErrInvalidPathParameter("exportBucketId", id)
 	}
-	b, err := s.Store.GetBucket(ctx, groupID, id)
+	b, err := s.Repo.GetBucket(ctx, groupID, id)
 	if isNotFound(err) {
 		return nil, atlas.ErrExportBucketNotFound(id)
 	}
@@ -131,8 +129,8 @@ func (s *Service) GetBucket(ctx context.Context, groupID, id string) (*atlas.Exp
 }
 
 // ListBuckets returns a page of buckets; provider "" means all providers.
-func (s *Service) ListBuckets(ctx context.Context, groupID string, provider atlas.Provider, p store.Page) ([]*atlas.ExportBucket, int, error) {
-	out, total, err := s.Store.ListBuckets(ctx, groupID, provider, p)
+func (s *Service) ListBuckets(ctx context.Context, groupID string, provider atlas.Provider, p atlas.Page) ([]*atlas.ExportBucket, int, error) {
+	out, total, err := s.Repo.ListBuckets(ctx, groupID, provider, p)
 	if err != nil {
 		return nil, 0, internal("list export buckets", err)
 	}
@@ -147,9 +145,9 @@ func (s *Service) SetPrivateNetworking(ctx context.Context, groupID, id string, 
 	}
 	if b.CloudProvider != atlas.AWS {
 		return nil, atlas.ErrInvalidAttribute("requirePrivateNetworking", fmt.Sprint(v),
-			fmt.Sprintf("export bucket %s is an %s bucket; private networking applies to AWS buckets only", id, b.CloudProvider))
+			fmt.Sprintf("export bucket %s is %s bucket; private networking applies to AWS buckets only", id, atlas.WithArticle(string(b.CloudProvider))))
 	}
-	b, err = s.Store.SetBucketPrivateNetworking(ctx, groupID, id, v)
+	b, err = s.Repo.SetBucketPrivateNetworking(ctx, groupID, id, v)
 	if isNotFound(err) {
 		return nil, atlas.ErrExportBucketNotFound(id)
 	}
@@ -164,18 +162,18 @@ func (s *Service) DeleteBucket(ctx context.Context, groupID, id string) error {
 	if !atlas.ValidObjectID(id) {
 		return atlas.ErrInvalidPathParameter("exportBucketId", id)
 	}
-	err := s.Store.DeleteBucket(ctx, groupID, id)
-	if aerr := bucketScheduledError(id, err); aerr != nil {
-		return aerr
+	err := s.Repo.DeleteBucket(ctx, groupID, id)
+	var scheduled *atlas.BucketScheduled
+	if errors.As(err, &scheduled) {
+		return atlas.ErrBucketUsedBySchedules(id, scheduled.Clusters)
 	}
 	switch {
 	case err == nil:
 		return nil
 	case isNotFound(err):
 		return atlas.ErrExportBucketNotFound(id)
-	case errors.Is(err, store.ErrBucketInUse):
-		return atlas.NewError(http.StatusBadRequest, "EXPORT_BUCKET_DELETE_FAILED_BUCKET_IN_USE",
-			fmt.Sprintf("Export bucket %s is used by a queued or running export job; delete it once those jobs finish.", id), id)
+	case errors.Is(err, atlas.BucketInUse):
+		return atlas.ErrBucketInUse(id)
 	}
 	return internal("delete export bucket", err)
 }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
-	"github.com/snapex/snapex/internal/store"
 )
 
 // ExportInput is a decoded create-export-job request.
@@ -22,12 +20,13 @@ type ExportInput struct {
 // snapshot and bucket, and stores a Queued job (enqueueing its processing
 // in the same transaction when EnqueueExport is set).
 func (s *Service) CreateExportJob(ctx context.Context, project atlas.Project, cluster atlas.Cluster, in ExportInput) (*atlas.ExportJob, error) {
-	return s.createExportJob(ctx, project, cluster, in, nil)
+	return s.createExportJob(ctx, project, cluster, in, false)
 }
 
-// createExportJob is CreateExportJob with extra work run first in the
-// transaction creating the job (an automatic export claims its snapshot).
-func (s *Service) createExportJob(ctx context.Context, project atlas.Project, cluster atlas.Cluster, in ExportInput, extra store.InTx) (*atlas.ExportJob, error) {
+// createExportJob is CreateExportJob; auto creates a scheduled snapshot's
+// automatic export, claiming it in the transaction creating the job
+// (atlas.AutoExportTaken, wrapped, when it was already created).
+func (s *Service) createExportJob(ctx context.Context, project atlas.Project, cluster atlas.Cluster, in ExportInput, auto bool) (*atlas.ExportJob, error) {
 	if !atlas.ValidObjectID(in.SnapshotID) {
 		return nil, atlas.ErrInvalidAttribute("snapshotId", in.SnapshotID, "a 24-hexadecimal-character snapshot id is expected")
 	}
@@ -40,7 +39,7 @@ func (s *Service) createExportJob(ctx context.Context, project atlas.Project, cl
 	if _, err := s.GetBucket(ctx, project.ID, in.ExportBucketID); err != nil {
 		return nil, err
 	}
-	snap, err := s.Store.GetSnapshot(ctx, project.ID, cluster.Name, in.SnapshotID)
+	snap, err := s.Repo.GetSnapshot(ctx, project.ID, cluster.Name, in.SnapshotID)
 	if isNotFound(err) {
 		return nil, atlas.ErrSnapshotNotFound(in.SnapshotID, cluster.Name)
 	}
@@ -64,18 +63,17 @@ func (s *Service) createExportJob(ctx context.Context, project atlas.Project, cl
 			job.Components = append(job.Components, atlas.ExportComponent{ExportID: atlas.NewObjectID(now), ReplicaSetName: m.ReplicaSetName})
 		}
 	}
-	var enqueue store.InTx
-	if s.EnqueueExport != nil {
-		enqueue = s.EnqueueExport(job)
-	}
-	enqueue = chainTx(extra, enqueue)
 	// Atlas's prefix ends in the job's creation second; two jobs into one
 	// bucket for snapshots of the same minute, created in the same second,
 	// would share it and overwrite each other's files. The later job's
 	// timestamp moves on a second until its prefix is its own.
+	create := s.Repo.CreateExportJob
+	if auto {
+		create = s.Repo.CreateAutoExportJob
+	}
 	for bump := 1; ; bump++ {
-		err = s.Store.CreateExportJob(ctx, job, enqueue)
-		if !errors.Is(err, store.ErrPrefixTaken) || bump > 600 {
+		err = create(ctx, job)
+		if !errors.Is(err, atlas.PrefixTaken) || bump > 600 {
 			break
 		}
 		job.Prefix = prefix(snap.CreatedAt, now.Add(time.Duration(bump)*time.Second))
@@ -83,9 +81,8 @@ func (s *Service) createExportJob(ctx context.Context, project atlas.Project, cl
 	switch {
 	case err == nil:
 		return job, nil
-	case errors.Is(err, store.ErrActiveExport):
-		return nil, atlas.NewError(http.StatusConflict, "EXPORT_ALREADY_IN_PROGRESS",
-			fmt.Sprintf("Snapshot %s already has a queued or running export job; wait for it to finish.", snap.ID), snap.ID)
+	case errors.Is(err, atlas.ActiveExportExists):
+		return nil, atlas.ErrExportAlreadyInProgress(snap.ID)
 	case isNotFound(err):
 		return nil, atlas.ErrExportBucketNotFound(in.ExportBucketID)
 	}
@@ -97,7 +94,7 @@ func (s *Service) GetExportJob(ctx context.Context, groupID, cluster, id string)
 	if !atlas.ValidObjectID(id) {
 		return nil, atlas.ErrInvalidPathParameter("exportId", id)
 	}
-	j, err := s.Store.GetExportJob(ctx, groupID, cluster, id)
+	j, err := s.Repo.GetExportJob(ctx, groupID, cluster, id)
 	if isNotFound(err) {
 		return nil, atlas.ErrExportJobNotFound(id)
 	}
@@ -108,8 +105,8 @@ func (s *Service) GetExportJob(ctx context.Context, groupID, cluster, id string)
 }
 
 // ListExportJobs returns a page of a cluster's export jobs.
-func (s *Service) ListExportJobs(ctx context.Context, groupID, cluster string, p store.Page) ([]*atlas.ExportJob, int, error) {
-	out, total, err := s.Store.ListExportJobs(ctx, groupID, cluster, p)
+func (s *Service) ListExportJobs(ctx context.Context, groupID, cluster string, p atlas.Page) ([]*atlas.ExportJob, int, error) {
+	out, total, err := s.Repo.ListExportJobs(ctx, groupID, cluster, p)
 	if err != nil {
 		return nil, 0, internal("list export jobs", err)
 	}

@@ -2,14 +2,10 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
-	"github.com/snapex/snapex/internal/store"
 )
 
 // Schedule returns a cluster's backup schedule, creating the default one
@@ -21,13 +17,13 @@ func (s *Service) Schedule(ctx context.Context, cluster atlas.Cluster) (*atlas.S
 }
 
 func (s *Service) schedule(ctx context.Context, cluster atlas.Cluster) (*atlas.Schedule, time.Time, error) {
-	sch, last, err := s.Store.GetSchedule(ctx, cluster.GroupID, cluster.Name)
+	sch, last, err := s.Repo.GetSchedule(ctx, cluster.GroupID, cluster.Name)
 	if isNotFound(err) {
 		now := s.now()
-		if err := s.Store.CreateScheduleIfAbsent(ctx, atlas.DefaultSchedule(cluster, now), now, now); err != nil {
+		if err := s.Repo.CreateScheduleIfAbsent(ctx, atlas.DefaultSchedule(cluster, now), now, now); err != nil {
 			return nil, time.Time{}, internal("create default backup schedule", err)
 		}
-		sch, last, err = s.Store.GetSchedule(ctx, cluster.GroupID, cluster.Name)
+		sch, last, err = s.Repo.GetSchedule(ctx, cluster.GroupID, cluster.Name)
 	}
 	if err != nil {
 		return nil, time.Time{}, internal("get backup schedule", err)
@@ -63,7 +59,7 @@ func (s *Service) UpdateSchedule(ctx context.Context, cluster atlas.Cluster, p a
 	if p.Policies != nil || p.ReferenceHourOfDay != nil || p.ReferenceMinuteOfHour != nil {
 		last = now
 	}
-	if err := s.Store.SaveSchedule(ctx, next, last, now); err != nil {
+	if err := s.Repo.SaveSchedule(ctx, next, last, now); err != nil {
 		return nil, internal("update backup schedule", err)
 	}
 	s.logger().Info("backup schedule updated", "group", cluster.GroupID, "cluster", cluster.Name,
@@ -95,7 +91,7 @@ func (s *Service) DeleteSchedule(ctx context.Context, cluster atlas.Cluster) (*a
 // the current retention of the policy items it serves; snapshots whose
 // items are all gone keep theirs.
 func (s *Service) reapplyRetention(ctx context.Context, sch *atlas.Schedule) error {
-	snaps, err := s.Store.ScheduledSnapshotsOf(ctx, sch.GroupID, sch.ClusterName)
+	snaps, err := s.Repo.ScheduledSnapshotsOf(ctx, sch.GroupID, sch.ClusterName)
 	if err != nil {
 		return internal("re-apply retention", err)
 	}
@@ -104,7 +100,7 @@ func (s *Service) reapplyRetention(ctx context.Context, sch *atlas.Schedule) err
 		if len(items) == 0 {
 			continue
 		}
-		sn, err := s.Store.UpdateSnapshot(ctx, id, func(x *atlas.Snapshot) error {
+		sn, err := s.Repo.UpdateSnapshot(ctx, id, func(x *atlas.Snapshot) error {
 			if x.Status == atlas.SnapshotCompleted {
 				x.ExpiresAt = atlas.LongestRetention(x.CreatedAt, items).Truncate(time.Second)
 			}
@@ -124,7 +120,7 @@ func (s *Service) reapplyRetention(ctx context.Context, sch *atlas.Schedule) err
 // deleteRemovedItemsSnapshots deletes finished scheduled snapshots none of
 // whose policy items remain in the schedule.
 func (s *Service) deleteRemovedItemsSnapshots(ctx context.Context, sch *atlas.Schedule) error {
-	snaps, err := s.Store.ScheduledSnapshotsOf(ctx, sch.GroupID, sch.ClusterName)
+	snaps, err := s.Repo.ScheduledSnapshotsOf(ctx, sch.GroupID, sch.ClusterName)
 	if err != nil {
 		return internal("delete snapshots of removed policy items", err)
 	}
@@ -132,7 +128,7 @@ func (s *Service) deleteRemovedItemsSnapshots(ctx context.Context, sch *atlas.Sc
 		if len(itemsOf(sch, m.PolicyItems)) > 0 {
 			continue
 		}
-		sn, err := s.Store.GetSnapshot(ctx, sch.GroupID, sch.ClusterName, id)
+		sn, err := s.Repo.GetSnapshot(ctx, sch.GroupID, sch.ClusterName, id)
 		if isNotFound(err) {
 			continue
 		}
@@ -143,9 +139,8 @@ func (s *Service) deleteRemovedItemsSnapshots(ctx context.Context, sch *atlas.Sc
 			continue // an unfinished one expires by its retention instead
 		}
 		if err := s.DeleteSnapshot(ctx, sch.GroupID, sch.ClusterName, sn.Kind, id); err != nil {
-			var ae *atlas.Error
-			if errors.As(err, &ae) && ae.Status == 404 {
-				continue
+			if atlas.HasCode(err, atlas.CodeSnapshotNotFound) {
+				continue // deleted meanwhile
 			}
 			return err
 		}
@@ -171,7 +166,7 @@ func (s *Service) fillPolicyItems(ctx context.Context, list ...*atlas.Snapshot) 
 	for _, sn := range list {
 		ids = append(ids, sn.ID)
 	}
-	m, err := s.Store.SnapshotPolicyItems(ctx, ids)
+	m, err := s.Repo.SnapshotPolicyItems(ctx, ids)
 	if err != nil {
 		return internal("snapshot policy items", err)
 	}
@@ -187,43 +182,13 @@ func (s *Service) fillPolicyItems(ctx context.Context, list ...*atlas.Snapshot) 
 // alike), with their ids otherwise.
 func (s *Service) prefixer(ctx context.Context, project atlas.Project, cluster atlas.Cluster) func(snapshotCreated, jobCreated time.Time) string {
 	useNames := false
-	if sch, _, err := s.Store.GetSchedule(ctx, project.ID, cluster.Name); err == nil {
+	if sch, _, err := s.Repo.GetSchedule(ctx, project.ID, cluster.Name); err == nil {
 		useNames = sch.UseOrgAndGroupNamesInExportPrefix
-	} else if !errors.Is(err, store.ErrNotFound) {
+	} else if !isNotFound(err) {
 		s.logger().Warn("read backup schedule for the export prefix; using ids", "cluster", cluster.Name, "err", err)
 	}
 	org, _ := s.Catalog.Organization(project.OrgID)
 	return func(snapshotCreated, jobCreated time.Time) string {
 		return atlas.ExportPrefixFor(useNames, org, project, cluster.Name, snapshotCreated, jobCreated)
 	}
-}
-
-// chainTx runs a then b in one transaction; either may be nil.
-func chainTx(a, b store.InTx) store.InTx {
-	if a == nil {
-		return b
-	}
-	if b == nil {
-		return a
-	}
-	return func(ctx context.Context, tx store.Tx) error {
-		if err := a(ctx, tx); err != nil {
-			return err
-		}
-		return b(ctx, tx)
-	}
-}
-
-// bucketScheduledError is the Atlas error for deleting a bucket that
-// auto-export policies still use, naming their clusters; nil for other
-// errors.
-func bucketScheduledError(bucketID string, err error) error {
-	var used *store.BucketScheduledError
-	if !errors.As(err, &used) {
-		return nil
-	}
-	names := strings.Join(used.Clusters, ", ")
-	return atlas.NewError(http.StatusBadRequest, "EXPORT_BUCKET_DELETE_FAILED_BUCKET_IN_USE",
-		fmt.Sprintf("Export bucket %s is used by the auto export policy of cluster(s) %s; disable auto export on them first.", bucketID, names),
-		bucketID, names)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/service"
+	"github.com/snapex/snapex/internal/service/storerepo"
 	"github.com/snapex/snapex/internal/store"
 	"github.com/snapex/snapex/internal/testenv"
 )
@@ -43,13 +44,13 @@ func TestThreeReplicasThroughADay(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		svcs = append(svcs, &service.Service{Store: st, Catalog: cfg.Catalog(), Now: now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		svcs = append(svcs, &service.Service{Repo: &storerepo.Repo{Store: st}, Catalog: cfg.Catalog(), Now: now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	}
-	if err := svcs[0].Store.CreateBucket(ctx, &atlas.ExportBucket{ID: bucketID, GroupID: groupID, BucketName: "exports",
-		CloudProvider: atlas.AWS, RoleID: roleID, Region: "us-east-1", CreatedAt: clk.t}); err != nil {
+	if err := svcs[0].Repo.CreateBucket(ctx, &atlas.ExportBucket{ID: schedBucketID, GroupID: schedGroupID, BucketName: "exports",
+		CloudProvider: atlas.AWS, RoleID: schedRoleID, Region: "us-east-1", CreatedAt: clk.t}); err != nil {
 		t.Fatal(err)
 	}
-	cl, err := svcs[1].Cluster(groupID, "Cluster0")
+	cl, err := svcs[1].Cluster(schedGroupID, "Cluster0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestThreeReplicasThroughADay(t *testing.T) {
 			{FrequencyType: atlas.Daily, FrequencyInterval: 1, RetentionUnit: atlas.RetainDays, RetentionValue: 7},
 		}}},
 		ReferenceHourOfDay: &zero, ReferenceMinuteOfHour: &zero,
-		AutoExportEnabled: &tr, Export: &atlas.AutoExport{ExportBucketID: bucketID, FrequencyType: atlas.Daily},
+		AutoExportEnabled: &tr, Export: &atlas.AutoExport{ExportBucketID: schedBucketID, FrequencyType: atlas.Daily},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestThreeReplicasThroughADay(t *testing.T) {
 		wg.Wait()
 		// The snapshot workers complete what was queued; each live process
 		// calls the completion hook, as a lost or repeated call would.
-		list, _, err := live[0].ListSnapshots(ctx, groupID, "Cluster0", atlas.ReplicaSetSnapshot, store.Page{Number: 1, ItemsPerPage: 500})
+		list, _, err := live[0].ListSnapshots(ctx, schedGroupID, "Cluster0", atlas.ReplicaSetSnapshot, atlas.Page{Number: 1, ItemsPerPage: 500})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +95,7 @@ func TestThreeReplicasThroughADay(t *testing.T) {
 			if sn.Status != atlas.SnapshotQueued {
 				continue
 			}
-			if _, err := live[0].Store.UpdateSnapshot(ctx, sn.ID, func(x *atlas.Snapshot) error {
+			if _, err := live[0].Repo.UpdateSnapshot(ctx, sn.ID, func(x *atlas.Snapshot) error {
 				x.Status, x.CreatedAt = atlas.SnapshotCompleted, step
 				return nil
 			}); err != nil {
@@ -112,7 +113,7 @@ func TestThreeReplicasThroughADay(t *testing.T) {
 			wg.Wait()
 		}
 	}
-	snaps, err := svcs[2].Store.ScheduledSnapshotsOf(ctx, groupID, "Cluster0")
+	snaps, err := svcs[2].Repo.ScheduledSnapshotsOf(ctx, schedGroupID, "Cluster0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestThreeReplicasThroughADay(t *testing.T) {
 			t.Errorf("slot %v has %d snapshots", slot, perSlot[slot])
 		}
 	}
-	jobs, _, err := svcs[2].ListExportJobs(ctx, groupID, "Cluster0", store.Page{Number: 1, ItemsPerPage: 100})
+	jobs, _, err := svcs[2].ListExportJobs(ctx, schedGroupID, "Cluster0", atlas.Page{Number: 1, ItemsPerPage: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"math"
-	"net/http"
 	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
-	"github.com/snapex/snapex/internal/store"
 )
 
 // RunSchedules is one scheduling pass at the current time: every
@@ -45,7 +43,7 @@ func (s *Service) runSchedule(ctx context.Context, cluster atlas.Cluster, now ti
 		return nil
 	}
 	label := atlas.SnapshotLabel(items)
-	meta := store.ScheduledSnapshot{ScheduledFor: slot}
+	meta := atlas.ScheduledSnapshot{ScheduledFor: slot}
 	for _, it := range items {
 		meta.PolicyItems = append(meta.PolicyItems, it.ID)
 	}
@@ -62,12 +60,8 @@ func (s *Service) runSchedule(ctx context.Context, cluster atlas.Cluster, now ti
 	// The taker's own expiry is days after completion; the completion hook
 	// replaces it with the calendar retention, this is the fallback.
 	days := int(math.Ceil(expires.Sub(slot).Hours() / 24))
-	var enqueue store.InTx
-	if s.EnqueueSnapshot != nil {
-		enqueue = s.EnqueueSnapshot(sn)
-	}
-	err = s.Store.CreateScheduledSnapshot(ctx, sn, meta, last, days, enqueue)
-	if errors.Is(err, store.ErrSlotTaken) {
+	err = s.Repo.CreateScheduledSnapshot(ctx, sn, meta, last, days)
+	if errors.Is(err, atlas.SlotTaken) {
 		s.logger().Info("scheduled slot already taken by another process", "group", cluster.GroupID, "cluster", cluster.Name, "slot", slot)
 		return nil
 	}
@@ -101,7 +95,7 @@ func fillKind(sn *atlas.Snapshot, cluster atlas.Cluster, now time.Time) {
 // retention of its policy items, and its automatic export job when one is
 // owed. A lost call is made up by the next scheduling pass.
 func (s *Service) SnapshotCompleted(ctx context.Context, id string) error {
-	meta, err := s.Store.ScheduledSnapshotOf(ctx, id)
+	meta, err := s.Repo.ScheduledSnapshotOf(ctx, id)
 	if isNotFound(err) {
 		return nil
 	}
@@ -111,16 +105,16 @@ func (s *Service) SnapshotCompleted(ctx context.Context, id string) error {
 	if meta.ScheduledFor.IsZero() {
 		return nil
 	}
-	sn, _, err := s.Store.SnapshotByID(ctx, id)
+	sn, _, err := s.Repo.SnapshotByID(ctx, id)
 	if isNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return internal("completed snapshot", err)
 	}
-	if sch, _, err := s.Store.GetSchedule(ctx, sn.GroupID, sn.ClusterName); err == nil {
+	if sch, _, err := s.Repo.GetSchedule(ctx, sn.GroupID, sn.ClusterName); err == nil {
 		if items := itemsOf(sch, meta.PolicyItems); len(items) > 0 && sn.Status == atlas.SnapshotCompleted {
-			if _, err := s.Store.UpdateSnapshot(ctx, id, func(x *atlas.Snapshot) error {
+			if _, err := s.Repo.UpdateSnapshot(ctx, id, func(x *atlas.Snapshot) error {
 				x.ExpiresAt = atlas.LongestRetention(x.CreatedAt, items).Truncate(time.Second)
 				return nil
 			}); err != nil && !isNotFound(err) {
@@ -133,7 +127,7 @@ func (s *Service) SnapshotCompleted(ctx context.Context, id string) error {
 
 // runPendingAutoExports creates the automatic exports still owed.
 func (s *Service) runPendingAutoExports(ctx context.Context) error {
-	ids, err := s.Store.PendingAutoExports(ctx)
+	ids, err := s.Repo.PendingAutoExports(ctx)
 	if err != nil {
 		return internal("pending automatic exports", err)
 	}
@@ -145,10 +139,8 @@ func (s *Service) runPendingAutoExports(ctx context.Context) error {
 	return nil
 }
 
-var errAutoExportTaken = errors.New("automatic export already created")
-
 // autoExport creates the snapshot's automatic export job once.
-func (s *Service) autoExport(ctx context.Context, sn *atlas.Snapshot, meta store.ScheduledSnapshot) error {
+func (s *Service) autoExport(ctx context.Context, sn *atlas.Snapshot, meta atlas.ScheduledSnapshot) error {
 	if meta.AutoExportBucket == "" || sn.Status != atlas.SnapshotCompleted {
 		return nil
 	}
@@ -158,21 +150,14 @@ func (s *Service) autoExport(ctx context.Context, sn *atlas.Snapshot, meta store
 		s.logger().Warn("automatic export dropped: cluster no longer configured", "snapshot", sn.ID, "cluster", sn.ClusterName)
 		return s.dropAutoExport(ctx, sn.ID)
 	}
-	claim := func(ctx context.Context, tx store.Tx) error {
-		ok, err := store.ClaimAutoExportTx(ctx, tx, sn.ID)
-		if err == nil && !ok {
-			return errAutoExportTaken
-		}
-		return err
-	}
-	job, err := s.createExportJob(ctx, project, cluster, ExportInput{SnapshotID: sn.ID, ExportBucketID: meta.AutoExportBucket, CustomData: []atlas.Label{}}, claim)
-	if errors.Is(err, errAutoExportTaken) {
+	job, err := s.createExportJob(ctx, project, cluster, ExportInput{SnapshotID: sn.ID, ExportBucketID: meta.AutoExportBucket, CustomData: []atlas.Label{}}, true)
+	if errors.Is(err, atlas.AutoExportTaken) {
 		return nil
 	}
 	var ae *atlas.Error
 	if errors.As(err, &ae) {
-		if ae.Status == http.StatusNotFound {
-			s.logger().Warn("automatic export dropped: its bucket is gone", "snapshot", sn.ID, "cluster", sn.ClusterName, "bucket", meta.AutoExportBucket)
+		if atlas.HasCode(err, atlas.CodeExportBucketNotFound) || atlas.HasCode(err, atlas.CodeSnapshotNotFound) {
+			s.logger().Warn("automatic export dropped: its bucket or snapshot is gone", "snapshot", sn.ID, "cluster", sn.ClusterName, "bucket", meta.AutoExportBucket)
 			return s.dropAutoExport(ctx, sn.ID)
 		}
 		// A manual export of the snapshot is running; the next pass retries.
@@ -189,7 +174,7 @@ func (s *Service) autoExport(ctx context.Context, sn *atlas.Snapshot, meta store
 }
 
 func (s *Service) dropAutoExport(ctx context.Context, id string) error {
-	if err := s.Store.DropAutoExport(ctx, id); err != nil {
+	if err := s.Repo.DropAutoExport(ctx, id); err != nil {
 		return internal("drop automatic export", err)
 	}
 	return nil

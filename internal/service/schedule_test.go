@@ -14,29 +14,30 @@ import (
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/service"
+	"github.com/snapex/snapex/internal/service/storerepo"
 	"github.com/snapex/snapex/internal/store"
 )
 
 const (
-	orgID    = "a0000000000000000000000a"
-	groupID  = "100000000000000000000001"
-	roleID   = "c00000000000000000000001"
-	bucketID = "d00000000000000000000001"
+	schedOrgID    = "a0000000000000000000000a"
+	schedGroupID  = "100000000000000000000001"
+	schedRoleID   = "c00000000000000000000001"
+	schedBucketID = "d00000000000000000000001"
 )
 
 const scheduleConfig = `
 database: %s
 organizations:
-  - id: ` + orgID + `
+  - id: ` + schedOrgID + `
     name: Acme Corp
     projects:
-      - id: ` + groupID + `
+      - id: ` + schedGroupID + `
         name: Web/Shop
         clusters:
           - name: Cluster0
             replicaSets: [{name: rs0, uri: "mongodb://127.0.0.1:1"}]
         accessRoles:
-          - {id: ` + roleID + `, provider: AWS, local: {directory: buckets/aws}}
+          - {id: ` + schedRoleID + `, provider: AWS, local: {directory: buckets/aws}}
 `
 
 // clock is the injected time the test moves by hand.
@@ -65,13 +66,13 @@ func newService(t *testing.T, clk *clock) (*service.Service, atlas.Cluster, *cou
 	}
 	t.Cleanup(func() { st.Close() })
 	obs := &counts{}
-	svc := &service.Service{Store: st, Catalog: cfg.Catalog(), Now: clk.now, Observer: obs,
+	svc := &service.Service{Repo: &storerepo.Repo{Store: st}, Catalog: cfg.Catalog(), Now: clk.now, Observer: obs,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := st.CreateBucket(context.Background(), &atlas.ExportBucket{ID: bucketID, GroupID: groupID, BucketName: "exports",
-		CloudProvider: atlas.AWS, RoleID: roleID, Region: "us-east-1", CreatedAt: clk.t}); err != nil {
+	if err := st.CreateBucket(context.Background(), &atlas.ExportBucket{ID: schedBucketID, GroupID: schedGroupID, BucketName: "exports",
+		CloudProvider: atlas.AWS, RoleID: schedRoleID, Region: "us-east-1", CreatedAt: clk.t}); err != nil {
 		t.Fatal(err)
 	}
-	cl, err := svc.Cluster(groupID, "Cluster0")
+	cl, err := svc.Cluster(schedGroupID, "Cluster0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestScheduleThroughAMonth(t *testing.T) {
 			ptr(atlas.Monthly, 40, atlas.RetainMonths, 2),
 		}}},
 		ReferenceHourOfDay: &zero, ReferenceMinuteOfHour: &zero,
-		AutoExportEnabled: &tr, Export: &atlas.AutoExport{ExportBucketID: bucketID, FrequencyType: atlas.Weekly},
+		AutoExportEnabled: &tr, Export: &atlas.AutoExport{ExportBucketID: schedBucketID, FrequencyType: atlas.Weekly},
 		UseOrgAndGroupNamesInExportPrefix: &tr,
 	})
 	if err != nil {
@@ -186,7 +187,7 @@ func TestScheduleThroughAMonth(t *testing.T) {
 		if err := svc.RunSchedules(ctx); err != nil {
 			t.Fatalf("pass at %v: %v", clk.t, err)
 		}
-		list, _, err := svc.ListSnapshots(ctx, groupID, "Cluster0", atlas.ReplicaSetSnapshot, store.Page{Number: 1, ItemsPerPage: 500})
+		list, _, err := svc.ListSnapshots(ctx, schedGroupID, "Cluster0", atlas.ReplicaSetSnapshot, atlas.Page{Number: 1, ItemsPerPage: 500})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,12 +195,12 @@ func TestScheduleThroughAMonth(t *testing.T) {
 			if sn.SnapshotType != "scheduled" || sn.Status != atlas.SnapshotQueued {
 				continue
 			}
-			meta, err := svc.Store.ScheduledSnapshotOf(ctx, sn.ID)
+			meta, err := svc.Repo.ScheduledSnapshotOf(ctx, sn.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
 			// The taker completes it a minute after its slot.
-			if _, err := svc.Store.UpdateSnapshot(ctx, sn.ID, func(x *atlas.Snapshot) error {
+			if _, err := svc.Repo.UpdateSnapshot(ctx, sn.ID, func(x *atlas.Snapshot) error {
 				x.Status, x.CreatedAt = atlas.SnapshotCompleted, meta.ScheduledFor.Add(time.Minute)
 				return nil
 			}); err != nil {
@@ -208,7 +209,7 @@ func TestScheduleThroughAMonth(t *testing.T) {
 			if err := svc.SnapshotCompleted(ctx, sn.ID); err != nil {
 				t.Fatal(err)
 			}
-			done, err := svc.GetSnapshot(ctx, groupID, "Cluster0", atlas.ReplicaSetSnapshot, sn.ID)
+			done, err := svc.GetSnapshot(ctx, schedGroupID, "Cluster0", atlas.ReplicaSetSnapshot, sn.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -249,7 +250,7 @@ func TestScheduleThroughAMonth(t *testing.T) {
 	// Auto exports: the weekly snapshots of 3, 10, 17 and 24 May; 31 May is
 	// weekly and monthly, so it counts as monthly and a weekly export
 	// policy leaves it alone.
-	jobs, _, err := svc.ListExportJobs(ctx, groupID, "Cluster0", store.Page{Number: 1, ItemsPerPage: 100})
+	jobs, _, err := svc.ListExportJobs(ctx, schedGroupID, "Cluster0", atlas.Page{Number: 1, ItemsPerPage: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,12 +258,12 @@ func TestScheduleThroughAMonth(t *testing.T) {
 		t.Fatalf("%d auto export jobs, want 4 (%d weekly snapshots)", len(jobs), len(exportedSnaps))
 	}
 	for _, j := range jobs {
-		if !exportedSnaps[j.SnapshotID] || j.ExportBucketID != bucketID {
+		if !exportedSnaps[j.SnapshotID] || j.ExportBucketID != schedBucketID {
 			t.Errorf("unexpected export job %+v", j)
 		}
 		// Nothing works the jobs here; those of snapshots that expired
 		// meanwhile were cancelled with them.
-		_, gerr := svc.Store.GetSnapshot(ctx, groupID, "Cluster0", j.SnapshotID)
+		_, gerr := svc.Repo.GetSnapshot(ctx, schedGroupID, "Cluster0", j.SnapshotID)
 		if kept := gerr == nil; (j.State == atlas.ExportQueued) != kept || (!kept && j.State != atlas.ExportCancelled) {
 			t.Errorf("export job of snapshot %s (kept %v) is %s", j.SnapshotID, kept, j.State)
 		}
@@ -272,7 +273,7 @@ func TestScheduleThroughAMonth(t *testing.T) {
 	}
 
 	// Expiry: at the end only snapshots whose expiry is later remain.
-	list, _, err := svc.ListSnapshots(ctx, groupID, "Cluster0", atlas.ReplicaSetSnapshot, store.Page{Number: 1, ItemsPerPage: 500})
+	list, _, err := svc.ListSnapshots(ctx, schedGroupID, "Cluster0", atlas.ReplicaSetSnapshot, atlas.Page{Number: 1, ItemsPerPage: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +324,7 @@ func TestScheduleThroughAMonth(t *testing.T) {
 		if g.label != "daily" || !slices.Contains(wantRemaining, g.id) {
 			continue
 		}
-		sn, err := svc.GetSnapshot(ctx, groupID, "Cluster0", atlas.ReplicaSetSnapshot, g.id)
+		sn, err := svc.GetSnapshot(ctx, schedGroupID, "Cluster0", atlas.ReplicaSetSnapshot, g.id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -335,14 +336,14 @@ func TestScheduleThroughAMonth(t *testing.T) {
 	// A bucket a schedule exports into cannot be deleted until auto
 	// export is off.
 	const other = "d00000000000000000000002"
-	if err := svc.Store.CreateBucket(ctx, &atlas.ExportBucket{ID: other, GroupID: groupID, BucketName: "other",
-		CloudProvider: atlas.AWS, RoleID: roleID, Region: "us-east-1", CreatedAt: clk.t}); err != nil {
+	if err := svc.Repo.CreateBucket(ctx, &atlas.ExportBucket{ID: other, GroupID: schedGroupID, BucketName: "other",
+		CloudProvider: atlas.AWS, RoleID: schedRoleID, Region: "us-east-1", CreatedAt: clk.t}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.UpdateSchedule(ctx, cl, atlas.SchedulePatch{Export: &atlas.AutoExport{ExportBucketID: other, FrequencyType: atlas.Monthly}}); err != nil {
 		t.Fatal(err)
 	}
-	err = svc.DeleteBucket(ctx, groupID, other)
+	err = svc.DeleteBucket(ctx, schedGroupID, other)
 	var ae *atlas.Error
 	if !asAtlas(err, &ae) || ae.Status != 400 || ae.Code != "EXPORT_BUCKET_DELETE_FAILED_BUCKET_IN_USE" || !strings.Contains(ae.Detail, "Cluster0") {
 		t.Fatalf("delete bucket in use: %v", err)
@@ -351,7 +352,7 @@ func TestScheduleThroughAMonth(t *testing.T) {
 	if _, err := svc.UpdateSchedule(ctx, cl, atlas.SchedulePatch{AutoExportEnabled: &off}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.DeleteBucket(ctx, groupID, other); err != nil {
+	if err := svc.DeleteBucket(ctx, schedGroupID, other); err != nil {
 		t.Fatalf("delete bucket after disabling auto export: %v", err)
 	}
 

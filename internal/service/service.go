@@ -5,38 +5,23 @@
 package service
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
-	"github.com/snapex/snapex/internal/config"
-	"github.com/snapex/snapex/internal/snapshot"
-	"github.com/snapex/snapex/internal/store"
 )
 
-// AccessChecker proves snapex can write into a bucket with the access
-// role's credentials (by writing the .permissioncheck object).
-type AccessChecker interface {
-	CheckBucketAccess(ctx context.Context, b *atlas.ExportBucket) error
-}
-
-// Service is the domain layer over the store and the config catalog.
+// Service is the domain layer over a Repository and the Catalog.
 type Service struct {
-	Store   *store.Store
-	Catalog *config.Catalog
+	Repo    Repository
+	Catalog Catalog
 	// Access, when set, is asked to verify write access on bucket creation.
 	Access AccessChecker
-	// EnqueueExport, when set, runs in the transaction creating an export
-	// job and schedules its processing.
-	EnqueueExport func(job *atlas.ExportJob) store.InTx
-	// EnqueueSnapshot, when set, runs in the transaction creating an
-	// on-demand snapshot and schedules taking it.
-	EnqueueSnapshot func(sn *atlas.Snapshot) store.InTx
-	// Snapshots is the snapshot storage (deleting a snapshot removes its data).
-	Snapshots snapshot.Storage
+	// Snapshots, when set, is the snapshot storage (deleting a snapshot
+	// removes its data).
+	Snapshots SnapshotData
 	// Observer, when set, counts scheduling outcomes (metrics).
 	Observer ScheduleObserver
 	// Now is the clock (time.Now when nil).
@@ -82,8 +67,12 @@ func (s *Service) Cluster(groupID, name string) (atlas.Cluster, error) {
 	return c, nil
 }
 
-// Clusters lists a project's clusters.
-func (s *Service) Clusters(groupID string) []atlas.Cluster { return s.Catalog.Clusters(groupID) }
+// ListClusters returns a page of a project's clusters and their total.
+func (s *Service) ListClusters(groupID string, p atlas.Page) ([]atlas.Cluster, int) {
+	all := s.Catalog.Clusters(groupID)
+	start, end := p.Slice(len(all))
+	return all[start:end], len(all)
+}
 
 // internal wraps an unexpected failure with context; the HTTP layer
 // renders it as 500 UNEXPECTED_ERROR and logs the cause.
@@ -91,4 +80,4 @@ func internal(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+func isNotFound(err error) bool { return errors.Is(err, atlas.NotFound) }

@@ -2,11 +2,8 @@ package service
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 
 	"github.com/snapex/snapex/internal/atlas"
-	"github.com/snapex/snapex/internal/store"
 )
 
 // GetSnapshot returns one snapshot of the given kind.
@@ -14,7 +11,7 @@ func (s *Service) GetSnapshot(ctx context.Context, groupID, cluster string, kind
 	if !atlas.ValidObjectID(id) {
 		return nil, atlas.ErrInvalidSnapshotID(id)
 	}
-	sn, err := s.Store.GetSnapshot(ctx, groupID, cluster, id)
+	sn, err := s.Repo.GetSnapshot(ctx, groupID, cluster, id)
 	if isNotFound(err) || (err == nil && sn.Kind != kind) {
 		return nil, atlas.ErrSnapshotNotFound(id, cluster)
 	}
@@ -28,8 +25,8 @@ func (s *Service) GetSnapshot(ctx context.Context, groupID, cluster string, kind
 }
 
 // ListSnapshots returns a page of a cluster's snapshots of one kind.
-func (s *Service) ListSnapshots(ctx context.Context, groupID, cluster string, kind atlas.SnapshotKind, p store.Page) ([]*atlas.Snapshot, int, error) {
-	out, total, err := s.Store.ListSnapshots(ctx, groupID, cluster, kind, p)
+func (s *Service) ListSnapshots(ctx context.Context, groupID, cluster string, kind atlas.SnapshotKind, p atlas.Page) ([]*atlas.Snapshot, int, error) {
+	out, total, err := s.Repo.ListSnapshots(ctx, groupID, cluster, kind, p)
 	if err != nil {
 		return nil, 0, internal("list snapshots", err)
 	}
@@ -48,19 +45,18 @@ func (s *Service) DeleteSnapshot(ctx context.Context, groupID, cluster string, k
 		return err
 	}
 	if sn.Status == atlas.SnapshotQueued || sn.Status == atlas.SnapshotInProgress {
-		return atlas.NewError(http.StatusBadRequest, "CANNOT_DELETE_IN_PROGRESS_SNAPSHOT",
-			fmt.Sprintf("Snapshot %s is %s; delete it once it has completed or failed.", id, sn.Status), id)
+		return atlas.ErrCannotDeleteInProgressSnapshot(id, sn.Status)
 	}
-	jobs, err := s.Store.ActiveExportJobsForSnapshot(ctx, id)
+	jobs, err := s.Repo.ActiveExportJobsForSnapshot(ctx, id)
 	if err != nil {
 		return internal("delete snapshot", err)
 	}
 	for _, j := range jobs {
-		if _, err := s.Store.RequestExportCancel(ctx, j, s.now()); err != nil {
+		if err := s.Repo.RequestExportCancel(ctx, j, s.now()); err != nil {
 			return internal("cancel export of deleted snapshot", err)
 		}
 	}
-	if err := s.Store.DeleteSnapshot(ctx, groupID, cluster, id); err != nil && !isNotFound(err) {
+	if err := s.Repo.DeleteSnapshot(ctx, groupID, cluster, id); err != nil && !isNotFound(err) {
 		return internal("delete snapshot", err)
 	}
 	if s.Snapshots != nil {

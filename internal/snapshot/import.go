@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/snapex/snapex/internal/atlas"
 )
 
 // ImportOptions describe the snapshot Import registers.
@@ -33,15 +35,12 @@ type ImportOptions struct {
 	// Type overrides the cluster type, which is otherwise replicaSet for
 	// one replica set and shardedCluster for several.
 	Type ClusterType
-	// MongodVersion is recorded in the manifest when known.
+	// MongodVersion is recorded in the manifest when known and the dump's
+	// own prelude.json names no server version (the dump's record wins).
 	MongodVersion string
 	// WriterOptions are passed to NewWriter (e.g. WithGzipLevel).
 	WriterOptions []WriterOption
 }
-
-// Databases that hold server state, not user data; Atlas exports none of
-// their collections, so Import leaves them out.
-var internalDatabases = map[string]bool{"admin": true, "config": true, "local": true}
 
 // Import registers a mongodump output directory as snapshot
 // opts.SnapshotID in dst and returns its manifest.
@@ -89,7 +88,7 @@ func Import(ctx context.Context, srcDir string, dst Storage, opts ImportOptions)
 		ClusterName:   opts.ClusterName,
 		CreatedAt:     opts.CreatedAt.UTC(),
 		Type:          typ,
-		MongodVersion: opts.MongodVersion,
+		MongodVersion: in.mongodVersion(rsets, opts.MongodVersion),
 		Consistency:   Consistency{Guarantee: GuaranteeNone},
 		Import:        &ImportInfo{Source: abs, Skipped: in.skipped},
 	}
@@ -339,7 +338,7 @@ func (in *importer) planDB(rel, db string) ([]plannedColl, error) {
 	if err != nil {
 		return nil, err
 	}
-	if internalDatabases[db] {
+	if !atlas.ExportedDatabase(db) {
 		in.skip(rel, "internal database")
 		return nil, nil
 	}
@@ -477,9 +476,7 @@ func skipCollection(name string) (bool, string) {
 	switch {
 	case strings.HasPrefix(name, "$"):
 		return true, "mongodump admin file"
-	case name == "system.js":
-		return false, ""
-	case strings.HasPrefix(name, "system."):
+	case !atlas.ExportedCollectionName(name):
 		return true, "system collection"
 	}
 	return false, ""

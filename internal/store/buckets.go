@@ -34,7 +34,7 @@ func (s *Store) GetBucket(ctx context.Context, groupID, id string) (*atlas.Expor
 
 // ListBuckets returns one page of a project's export buckets, oldest first,
 // and the total count; a non-empty provider restricts the list to it.
-func (s *Store) ListBuckets(ctx context.Context, groupID string, provider atlas.Provider, p Page) ([]*atlas.ExportBucket, int, error) {
+func (s *Store) ListBuckets(ctx context.Context, groupID string, provider atlas.Provider, p atlas.Page) ([]*atlas.ExportBucket, int, error) {
 	where := `WHERE group_id = ? AND (CAST(? AS TEXT) = '' OR cloud_provider = ?)`
 	var total int
 	if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM export_buckets `+where), groupID, string(provider), string(provider)).Scan(&total); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/snapex/snapex/internal/atlas"
@@ -82,7 +83,7 @@ func (s *Store) ExportJobByID(ctx context.Context, id string) (*atlas.ExportJob,
 
 // ListExportJobs returns one page of a cluster's export jobs, oldest first,
 // and the total count.
-func (s *Store) ListExportJobs(ctx context.Context, groupID, cluster string, p Page) ([]*atlas.ExportJob, int, error) {
+func (s *Store) ListExportJobs(ctx context.Context, groupID, cluster string, p atlas.Page) ([]*atlas.ExportJob, int, error) {
 	var total int
 	if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM export_jobs WHERE group_id = ? AND cluster_name = ?`), groupID, cluster).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count export jobs: %w", err)
@@ -124,12 +125,8 @@ func (s *Store) updateExportJob(ctx context.Context, id string, owner *string, f
 			return err
 		}
 		if owner != nil {
-			var holder string
-			if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT lease_owner FROM export_jobs WHERE id = ?`), id).Scan(&holder); err != nil {
+			if err := s.leaseHolder(ctx, tx, ExportJobs, id, *owner); err != nil {
 				return err
-			}
-			if holder != *owner {
-				return ErrLeaseLost
 			}
 		}
 		before := j.State
@@ -242,4 +239,29 @@ func isUniqueViolation(err error) bool {
 		return lite.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 	}
 	return false
+}
+
+// UpdateExportJobAs is UpdateExportJob fenced by the lease: it fails with
+// ErrLeaseLost unless owner holds the job's lease.
+func (s *Store) UpdateExportJobAs(ctx context.Context, id, owner string, fn func(*atlas.ExportJob) error) (*atlas.ExportJob, error) {
+	return s.updateExportJob(ctx, id, &owner, fn)
+}
+
+// RequestExportCancel cancels a job: a queued job nobody works on becomes
+// Cancelled at once; a running one is flagged and its worker stops at the
+// next chunk boundary. Terminal jobs are returned unchanged.
+func (s *Store) RequestExportCancel(ctx context.Context, id string, now time.Time) (*atlas.ExportJob, error) {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := s.exec(ctx, tx, `UPDATE export_jobs SET cancel_requested = TRUE WHERE id = ? AND state IN ('Queued', 'InProgress')`, id)
+		if err != nil {
+			return err
+		}
+		_, err = s.exec(ctx, tx, `UPDATE export_jobs SET state = 'Cancelled', finished_at = ?, cancel_requested = TRUE
+			WHERE id = ? AND state = 'Queued' AND (lease_owner = '' OR lease_until < ?)`, millis(now), id, millis(now))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cancel export job %s: %w", id, err)
+	}
+	return s.ExportJobByID(ctx, id)
 }

@@ -6,103 +6,222 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/snapex/snapex/internal/atlas"
 )
 
 // ErrLeaseLost means another worker now holds the job's lease; the caller
 // must stop working on it.
-var ErrLeaseLost = errors.New("store: export job lease lost")
+var ErrLeaseLost = errors.New("store: job lease lost")
 
-// AcquireExportLease gives owner the job's lease until the given time when
-// the job is active and its lease is free, expired or already owner's. It
-// returns the job and whether the lease was acquired; a terminal job is
-// returned with false.
-func (s *Store) AcquireExportLease(ctx context.Context, id, owner string, now, until time.Time) (*atlas.ExportJob, bool, error) {
-	res, err := s.exec(ctx, s.db, `UPDATE export_jobs SET lease_owner = ?, lease_until = ?
-		WHERE id = ? AND state IN ('Queued', 'InProgress') AND (lease_owner = '' OR lease_owner = ? OR lease_until < ?)`,
-		owner, millis(until), id, owner, millis(now))
+// JobKind maps one kind of leased job onto its table. Every leased table
+// has the columns lease_owner, lease_until, attempts, retry_at and
+// last_error (migrations 003, 005, 006); a new kind adds those columns and
+// one JobKind value, and the lease API below works on it unchanged.
+type JobKind struct {
+	// Name names the kind in logs and errors.
+	Name string
+	// table holds the jobs; id is its primary key.
+	table string
+	// active is the SQL condition of an unfinished job.
+	active string
+	// queuedAt is the column with the time the job was queued.
+	queuedAt string
+	// cancel is the boolean column flagging a requested cancellation,
+	// empty when the kind cannot be cancelled.
+	cancel string
+}
+
+// The leased job kinds.
+var (
+	// ExportJobs are export jobs (export_jobs).
+	ExportJobs = JobKind{Name: "export", table: "export_jobs", active: "state IN ('Queued', 'InProgress')",
+		queuedAt: "created_at", cancel: "cancel_requested"}
+	// SnapshotJobs are on-demand snapshots being taken (snapshots).
+	SnapshotJobs = JobKind{Name: "snapshot", table: "snapshots", active: "status IN ('queued', 'inProgress')",
+		queuedAt: "queued_at"}
+)
+
+// Lease is what AcquireLease found on a job.
+type Lease struct {
+	// Acquired is true when the caller now holds the lease.
+	Acquired bool
+	// Active is false when the job is finished or gone: nothing to do.
+	Active bool
+	// Attempts is how many attempts were started so far.
+	Attempts int
+	// Until is when the current holder's lease expires.
+	Until time.Time
+	// RetryAt is when the next attempt is due (zero: now).
+	RetryAt time.Time
+}
+
+// Attempts is the attempt record of a job.
+type Attempts struct {
+	// Count is how many attempts were started (the current attempt's
+	// number while one runs).
+	Count int
+	// LastError is the last failed attempt's error, empty when none failed.
+	LastError string
+	// RetryAt is when the next attempt is due, zero when none waits.
+	RetryAt time.Time
+}
+
+// AcquireLease gives owner the lease of job id until the given time when
+// the job is unfinished, its lease is free or expired, and its next
+// attempt is due. A lease already held by owner is not re-acquired: two
+// runs in one process must not share a job. It returns what it found.
+func (s *Store) AcquireLease(ctx context.Context, k JobKind, id, owner string, now, until time.Time) (Lease, error) {
+	res, err := s.exec(ctx, s.db, `UPDATE `+k.table+` SET lease_owner = ?, lease_until = ?
+		WHERE id = ? AND `+k.active+` AND (lease_owner = '' OR lease_until < ?) AND retry_at <= ?`,
+		owner, millis(until), id, millis(now), millis(now))
 	if err != nil {
-		return nil, false, fmt.Errorf("acquire lease on export job %s: %w", id, err)
+		return Lease{}, fmt.Errorf("acquire lease on %s job %s: %w", k.Name, id, err)
 	}
 	n, _ := res.RowsAffected()
-	j, err := s.ExportJobByID(ctx, id)
-	if err != nil {
-		return nil, false, err
+	var l Lease
+	var active bool
+	var leaseUntil, retryAt int64
+	err = s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+k.active+`, attempts, lease_until, retry_at FROM `+k.table+` WHERE id = ?`), id).
+		Scan(&active, &l.Attempts, &leaseUntil, &retryAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Lease{}, nil
 	}
-	return j, n == 1, nil
+	if err != nil {
+		return Lease{}, fmt.Errorf("acquire lease on %s job %s: %w", k.Name, id, err)
+	}
+	l.Acquired, l.Active, l.Until, l.RetryAt = n == 1, active, fromMillis(leaseUntil), fromMillis(retryAt)
+	return l, nil
 }
 
-// RenewExportLease extends owner's lease and reports whether cancellation
-// was requested; ErrLeaseLost when owner no longer holds it.
-func (s *Store) RenewExportLease(ctx context.Context, id, owner string, until time.Time) (cancel bool, err error) {
-	res, err := s.exec(ctx, s.db, `UPDATE export_jobs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state IN ('Queued', 'InProgress')`,
-		millis(until), id, owner)
+// BeginAttempt counts a new attempt of a job owner holds and returns its
+// number; the wait for it is over, so its retry time is cleared.
+func (s *Store) BeginAttempt(ctx context.Context, k JobKind, id, owner string) (int, error) {
+	var n int
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, `UPDATE `+k.table+` SET attempts = attempts + 1, retry_at = 0
+			WHERE id = ? AND lease_owner = ? AND `+k.active, id, owner)
+		if err != nil {
+			return err
+		}
+		if rows, _ := res.RowsAffected(); rows == 0 {
+			return ErrLeaseLost
+		}
+		return tx.QueryRowContext(ctx, s.d.rebind(`SELECT attempts FROM `+k.table+` WHERE id = ?`), id).Scan(&n)
+	})
 	if err != nil {
-		return false, fmt.Errorf("renew lease on export job %s: %w", id, err)
+		return 0, fmt.Errorf("begin attempt of %s job %s: %w", k.Name, id, err)
+	}
+	return n, nil
+}
+
+// ScheduleRetry records a failed attempt's error and when the next attempt
+// is due. owner keeps the lease; should it die meanwhile, a successor
+// still waits until at.
+func (s *Store) ScheduleRetry(ctx context.Context, k JobKind, id, owner string, at time.Time, lastErr string) error {
+	res, err := s.exec(ctx, s.db, `UPDATE `+k.table+` SET retry_at = ?, last_error = ? WHERE id = ? AND lease_owner = ? AND `+k.active,
+		millis(at), lastErr, id, owner)
+	if err != nil {
+		return fmt.Errorf("schedule retry of %s job %s: %w", k.Name, id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return false, fmt.Errorf("renew lease on export job %s: %w", id, ErrLeaseLost)
-	}
-	if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT cancel_requested FROM export_jobs WHERE id = ?`), id).Scan(&cancel); err != nil {
-		return false, fmt.Errorf("renew lease on export job %s: %w", id, err)
-	}
-	return cancel, nil
-}
-
-// ReleaseExportLease gives up owner's lease (after a terminal state or a
-// graceful stop) so another worker may resume at once.
-func (s *Store) ReleaseExportLease(ctx context.Context, id, owner string) error {
-	_, err := s.exec(ctx, s.db, `UPDATE export_jobs SET lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ?`, id, owner)
-	if err != nil {
-		return fmt.Errorf("release lease on export job %s: %w", id, err)
+		return fmt.Errorf("schedule retry of %s job %s: %w", k.Name, id, ErrLeaseLost)
 	}
 	return nil
 }
 
-// ExpiredExportLeases lists active jobs whose worker stopped renewing its
-// lease, and queued jobs nobody leased since before unclaimedBefore (their
-// dispatch died with a process): another worker must take them over.
-func (s *Store) ExpiredExportLeases(ctx context.Context, now, unclaimedBefore time.Time) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT id FROM export_jobs
-		WHERE state IN ('Queued', 'InProgress') AND lease_until < ? AND (lease_owner <> '' OR created_at < ?)
-		ORDER BY created_at`), millis(now), millis(unclaimedBefore))
+// RenewLease extends owner's lease and reports whether cancellation was
+// requested (always false for kinds without cancellation); ErrLeaseLost
+// when owner no longer holds it.
+func (s *Store) RenewLease(ctx context.Context, k JobKind, id, owner string, until time.Time) (cancel bool, err error) {
+	res, err := s.exec(ctx, s.db, `UPDATE `+k.table+` SET lease_until = ? WHERE id = ? AND lease_owner = ? AND `+k.active,
+		millis(until), id, owner)
 	if err != nil {
-		return nil, fmt.Errorf("expired export leases: %w", err)
+		return false, fmt.Errorf("renew lease on %s job %s: %w", k.Name, id, err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("expired export leases: %w", err)
-		}
-		ids = append(ids, id)
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, fmt.Errorf("renew lease on %s job %s: %w", k.Name, id, ErrLeaseLost)
 	}
-	return ids, rows.Err()
+	if k.cancel == "" {
+		return false, nil
+	}
+	if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+k.cancel+` FROM `+k.table+` WHERE id = ?`), id).Scan(&cancel); err != nil {
+		return false, fmt.Errorf("renew lease on %s job %s: %w", k.Name, id, err)
+	}
+	return cancel, nil
 }
 
-// UpdateExportJobAs is UpdateExportJob fenced by the lease: it fails with
-// ErrLeaseLost unless owner holds the job's lease.
-func (s *Store) UpdateExportJobAs(ctx context.Context, id, owner string, fn func(*atlas.ExportJob) error) (*atlas.ExportJob, error) {
-	return s.updateExportJob(ctx, id, &owner, fn)
+// ReleaseLease gives up owner's lease (after a terminal state or a
+// graceful stop) so another worker may continue at once. handBack means
+// the current attempt was interrupted, not failed: it is uncounted, so
+// rolling restarts do not use up a job's attempts.
+func (s *Store) ReleaseLease(ctx context.Context, k JobKind, id, owner string, handBack bool) error {
+	set := `lease_owner = '', lease_until = 0`
+	if handBack {
+		set += `, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END`
+	}
+	_, err := s.exec(ctx, s.db, `UPDATE `+k.table+` SET `+set+` WHERE id = ? AND lease_owner = ?`, id, owner)
+	if err != nil {
+		return fmt.Errorf("release lease on %s job %s: %w", k.Name, id, err)
+	}
+	return nil
 }
 
-// RequestExportCancel cancels a job: a queued job nobody works on becomes
-// Cancelled at once; a running one is flagged and its worker stops at the
-// next chunk boundary. Terminal jobs are returned unchanged.
-func (s *Store) RequestExportCancel(ctx context.Context, id string, now time.Time) (*atlas.ExportJob, error) {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, `UPDATE export_jobs SET cancel_requested = TRUE WHERE id = ? AND state IN ('Queued', 'InProgress')`, id)
-		if err != nil {
-			return err
-		}
-		_, err = s.exec(ctx, tx, `UPDATE export_jobs SET state = 'Cancelled', finished_at = ?, cancel_requested = TRUE
-			WHERE id = ? AND state = 'Queued' AND (lease_owner = '' OR lease_until < ?)`, millis(now), id, millis(now))
+// ExpiredLeases lists unfinished jobs whose worker stopped renewing its
+// lease, and jobs nobody leased although they were queued (or due for a
+// retry) before unclaimedBefore: their dispatch died with a process.
+// A job waiting for its retry is not abandoned and is never listed.
+func (s *Store) ExpiredLeases(ctx context.Context, k JobKind, now, unclaimedBefore time.Time) ([]string, error) {
+	ids, err := s.ids(ctx, `SELECT id FROM `+k.table+` WHERE `+k.active+` AND lease_until < ? AND retry_at <= ?
+		AND (lease_owner <> '' OR (`+k.queuedAt+` < ? AND retry_at < ?)) ORDER BY `+k.queuedAt,
+		millis(now), millis(now), millis(unclaimedBefore), millis(unclaimedBefore))
+	if err != nil {
+		return nil, fmt.Errorf("expired %s leases: %w", k.Name, err)
+	}
+	return ids, nil
+}
+
+// JobAttempts returns a job's attempt record.
+func (s *Store) JobAttempts(ctx context.Context, k JobKind, id string) (Attempts, error) {
+	var a Attempts
+	var retryAt int64
+	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT attempts, last_error, retry_at FROM `+k.table+` WHERE id = ?`), id).
+		Scan(&a.Count, &a.LastError, &retryAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("attempts of %s job %s: %w", k.Name, id, ErrNotFound)
+	}
+	if err != nil {
+		return a, fmt.Errorf("attempts of %s job %s: %w", k.Name, id, err)
+	}
+	a.RetryAt = fromMillis(retryAt)
+	return a, nil
+}
+
+// leaseHolder fails with ErrLeaseLost unless owner holds the job's lease
+// (ErrNotFound when the job is gone); it runs inside the transaction of a
+// fenced update and locks the job's row until that transaction ends.
+func (s *Store) leaseHolder(ctx context.Context, tx *sql.Tx, k JobKind, id, owner string) error {
+	var holder string
+	err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT lease_owner FROM `+k.table+` WHERE id = ?`+s.d.forUpdate), id).Scan(&holder)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
 		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cancel export job %s: %w", id, err)
 	}
-	return s.ExportJobByID(ctx, id)
+	if holder != owner {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// JobActive reports whether job id exists and is unfinished.
+func (s *Store) JobActive(ctx context.Context, k JobKind, id string) (bool, error) {
+	var active bool
+	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+k.active+` FROM `+k.table+` WHERE id = ?`), id).Scan(&active)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("is %s job %s active: %w", k.Name, id, err)
+	}
+	return active, nil
 }

@@ -3,28 +3,17 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/snapex/snapex/internal/atlas"
 )
 
-// ProgressKey names one unit of export work: a collection on a replica set.
-type ProgressKey struct {
-	ReplicaSet string
-	DB         string
-	Coll       string
-}
+// ProgressKey is atlas.ProgressKey, the unit the progress rows are keyed by.
+type ProgressKey = atlas.ProgressKey
 
-// Progress is how far a unit got: chunks 0..NextChunk-1 are uploaded and
-// hold the first DocsDone documents (BytesDone bytes of BSON); Done once
-// every document is exported.
-type Progress struct {
-	ProgressKey
-	NextChunk int
-	DocsDone  int64
-	BytesDone int64
-	Done      bool
-}
+// Progress is atlas.Progress, what one progress row records.
+type Progress = atlas.Progress
 
 // ExportProgress returns the recorded progress of every unit of a job.
 func (s *Store) ExportProgress(ctx context.Context, jobID string) (map[ProgressKey]Progress, error) {
@@ -54,16 +43,8 @@ func (s *Store) SaveExportProgress(ctx context.Context, jobID, owner string, ps 
 		return nil
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var holder string
-		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT lease_owner FROM export_jobs WHERE id = ?`+s.d.forUpdate), jobID).Scan(&holder)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
+		if err := s.leaseHolder(ctx, tx, ExportJobs, jobID, owner); err != nil {
 			return err
-		}
-		if holder != owner {
-			return ErrLeaseLost
 		}
 		for rest := ps; len(rest) > 0; {
 			n := min(len(rest), progressRowsPerStatement)

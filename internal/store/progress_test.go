@@ -25,8 +25,8 @@ func TestExportProgressBatchesAreFencedAndLastWins(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, ok, err := s.AcquireExportLease(ctx, j.ID, "w1", t0, t0.Add(time.Hour)); err != nil || !ok {
-			t.Fatalf("acquire: %v %v", ok, err)
+		if l, err := s.AcquireLease(ctx, store.ExportJobs, j.ID, "w1", t0, t0.Add(time.Hour)); err != nil || !l.Acquired {
+			t.Fatalf("acquire: %+v %v", l, err)
 		}
 		const units = 1234
 		var batch []store.Progress

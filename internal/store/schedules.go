@@ -129,24 +129,16 @@ func (s *Store) SchedulesUsingBucket(ctx context.Context, bucketID string) ([]st
 	return s.ids(ctx, `SELECT cluster_name FROM backup_schedules WHERE export_bucket_id = ? ORDER BY cluster_name`, bucketID)
 }
 
-// ScheduledSnapshot is what the store records of a scheduled snapshot
-// beyond the common snapshot fields.
-type ScheduledSnapshot struct {
-	ScheduledFor     time.Time
-	PolicyItems      []string
-	AutoExportBucket string
-}
-
 // ErrSlotTaken means another process already took the slot (or the
 // schedule moved on meanwhile).
-var ErrSlotTaken = errors.New("store: scheduled slot already taken")
+var ErrSlotTaken error = atlas.SlotTaken
 
 // CreateScheduledSnapshot records the slot as served and inserts its
 // queued snapshot in one transaction, running enqueue in it too. The
 // compare-and-set on last_slot and the unique (cluster, scheduled_for)
 // index make a slot produce one snapshot however many processes try;
 // the loser gets ErrSlotTaken.
-func (s *Store) CreateScheduledSnapshot(ctx context.Context, sn *atlas.Snapshot, meta ScheduledSnapshot, prevSlot time.Time, retentionDays int, enqueue InTx) error {
+func (s *Store) CreateScheduledSnapshot(ctx context.Context, sn *atlas.Snapshot, meta atlas.ScheduledSnapshot, prevSlot time.Time, retentionDays int, enqueue InTx) error {
 	err := s.hookTx(ctx, func(q querier, tx Tx) error {
 		n, err := execCount(ctx, tx, `UPDATE backup_schedules SET last_slot = ? WHERE group_id = ? AND cluster_name = ? AND last_slot = ?`,
 			millis(meta.ScheduledFor), sn.GroupID, sn.ClusterName, millis(prevSlot))
@@ -210,8 +202,8 @@ func execCount(ctx context.Context, tx Tx, query string, args ...any) (int64, er
 
 // ScheduledSnapshotOf returns the schedule facts of a snapshot (zero
 // ScheduledFor for an on-demand one).
-func (s *Store) ScheduledSnapshotOf(ctx context.Context, id string) (ScheduledSnapshot, error) {
-	var m ScheduledSnapshot
+func (s *Store) ScheduledSnapshotOf(ctx context.Context, id string) (atlas.ScheduledSnapshot, error) {
+	var m atlas.ScheduledSnapshot
 	var items string
 	var at int64
 	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT policy_items, scheduled_for, auto_export_bucket FROM snapshots WHERE id = ?`), id).Scan(&items, &at, &m.AutoExportBucket)
@@ -260,18 +252,18 @@ func (s *Store) SnapshotPolicyItems(ctx context.Context, ids []string) (map[stri
 
 // ScheduledSnapshotsOf lists a cluster's scheduled snapshots with their
 // schedule facts.
-func (s *Store) ScheduledSnapshotsOf(ctx context.Context, groupID, cluster string) (map[string]ScheduledSnapshot, error) {
+func (s *Store) ScheduledSnapshotsOf(ctx context.Context, groupID, cluster string) (map[string]atlas.ScheduledSnapshot, error) {
 	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT id, policy_items, scheduled_for, auto_export_bucket FROM snapshots
 		WHERE group_id = ? AND cluster_name = ? AND scheduled_for > 0`), groupID, cluster)
 	if err != nil {
 		return nil, fmt.Errorf("scheduled snapshots of %s: %w", cluster, err)
 	}
 	defer rows.Close()
-	out := map[string]ScheduledSnapshot{}
+	out := map[string]atlas.ScheduledSnapshot{}
 	for rows.Next() {
 		var id, items string
 		var at int64
-		var m ScheduledSnapshot
+		var m atlas.ScheduledSnapshot
 		if err := rows.Scan(&id, &items, &at, &m.AutoExportBucket); err != nil {
 			return nil, fmt.Errorf("scheduled snapshots of %s: %w", cluster, err)
 		}
@@ -290,15 +282,24 @@ func (s *Store) PendingAutoExports(ctx context.Context) ([]string, error) {
 	return s.ids(ctx, `SELECT id FROM snapshots WHERE auto_export_done = 0 AND auto_export_bucket <> '' AND status = 'completed' ORDER BY id LIMIT 100`)
 }
 
-// ClaimAutoExportTx marks a snapshot's automatic export as created inside
-// the transaction creating the export job; false when another process
-// already did.
-func ClaimAutoExportTx(ctx context.Context, tx Tx, snapshotID string) (bool, error) {
-	n, err := execCount(ctx, tx, `UPDATE snapshots SET auto_export_done = 1 WHERE id = ? AND auto_export_done = 0`, snapshotID)
-	if err != nil {
-		return false, fmt.Errorf("claim auto export of %s: %w", snapshotID, err)
-	}
-	return n == 1, nil
+// CreateAutoExportJob is CreateExportJob for a scheduled snapshot's
+// automatic export: in the same transaction it marks the snapshot's
+// automatic export as created, so however many processes try, one job is
+// created; the others get atlas.AutoExportTaken.
+func (s *Store) CreateAutoExportJob(ctx context.Context, j *atlas.ExportJob, enqueue InTx) error {
+	return s.CreateExportJob(ctx, j, func(ctx context.Context, tx Tx) error {
+		n, err := execCount(ctx, tx, `UPDATE snapshots SET auto_export_done = 1 WHERE id = ? AND auto_export_done = 0`, j.SnapshotID)
+		if err != nil {
+			return fmt.Errorf("claim auto export of %s: %w", j.SnapshotID, err)
+		}
+		if n == 0 {
+			return atlas.AutoExportTaken
+		}
+		if enqueue != nil {
+			return enqueue(ctx, tx)
+		}
+		return nil
+	})
 }
 
 // DropAutoExport marks a snapshot's automatic export as settled without
@@ -308,15 +309,6 @@ func (s *Store) DropAutoExport(ctx context.Context, snapshotID string) error {
 		return fmt.Errorf("drop auto export of %s: %w", snapshotID, err)
 	}
 	return nil
-}
-
-// BucketScheduledError means schedules' auto export still writes into
-// the bucket; Clusters names their clusters.
-type BucketScheduledError struct{ Clusters []string }
-
-// Error implements error.
-func (e *BucketScheduledError) Error() string {
-	return "store: export bucket is used by the auto export of " + strings.Join(e.Clusters, ", ")
 }
 
 // checkBucketNotScheduled fails a bucket deletion, inside its
@@ -339,7 +331,7 @@ func (s *Store) checkBucketNotScheduled(ctx context.Context, tx *sql.Tx, bucketI
 		return err
 	}
 	if len(names) > 0 {
-		return &BucketScheduledError{Clusters: names}
+		return &atlas.BucketScheduled{Clusters: names}
 	}
 	return nil
 }

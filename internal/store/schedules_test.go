@@ -41,7 +41,7 @@ func TestScheduledSlotTakenOnce(t *testing.T) {
 				defer wg.Done()
 				sn := &atlas.Snapshot{ID: fmt.Sprintf("7a%022x", i), GroupID: group, ClusterName: "Cluster0", Kind: atlas.ReplicaSetSnapshot,
 					Status: atlas.SnapshotQueued, SnapshotType: "scheduled", FrequencyType: "hourly", ReplicaSetName: "rs0", CreatedAt: slot}
-				err := s.CreateScheduledSnapshot(ctx, sn, store.ScheduledSnapshot{ScheduledFor: slot, PolicyItems: []string{sch.Items[0].ID}, AutoExportBucket: "b"}, t0, 7, nil)
+				err := s.CreateScheduledSnapshot(ctx, sn, atlas.ScheduledSnapshot{ScheduledFor: slot, PolicyItems: []string{sch.Items[0].ID}, AutoExportBucket: "b"}, t0, 7, nil)
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -102,7 +102,7 @@ func TestScheduledSlotTakenOnce(t *testing.T) {
 		// A claim from a stale last slot loses.
 		sn := &atlas.Snapshot{ID: "7b0000000000000000000001", GroupID: group, ClusterName: "Cluster0", Kind: atlas.ReplicaSetSnapshot,
 			Status: atlas.SnapshotQueued, SnapshotType: "scheduled", FrequencyType: "hourly", ReplicaSetName: "rs0", CreatedAt: slot}
-		if err := s.CreateScheduledSnapshot(ctx, sn, store.ScheduledSnapshot{ScheduledFor: slot.Add(6 * time.Hour)}, t0, 7, nil); !errors.Is(err, store.ErrSlotTaken) {
+		if err := s.CreateScheduledSnapshot(ctx, sn, atlas.ScheduledSnapshot{ScheduledFor: slot.Add(6 * time.Hour)}, t0, 7, nil); !errors.Is(err, store.ErrSlotTaken) {
 			t.Fatalf("stale claim: %v", err)
 		}
 	})
@@ -124,7 +124,7 @@ func TestBucketUsedBySchedule(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var used *store.BucketScheduledError
+		var used *atlas.BucketScheduled
 		if err := s.DeleteBucket(ctx, group, b.ID); !errors.As(err, &used) || fmt.Sprint(used.Clusters) != "[Alpha Beta]" {
 			t.Fatalf("delete bucket used by schedules: %v", err)
 		}
@@ -140,6 +140,63 @@ func TestBucketUsedBySchedule(t *testing.T) {
 		}
 		if err := s.DeleteBucket(ctx, group, b.ID); err != nil {
 			t.Fatalf("delete bucket after auto export is off: %v", err)
+		}
+	})
+}
+
+// TestAutoExportCreatedOnce creates a completed scheduled snapshot's
+// automatic export twice: the first creates the job (running its enqueue
+// hook), the second gets atlas.AutoExportTaken and leaves no job or hook
+// behind, and nothing is pending afterwards.
+func TestAutoExportCreatedOnce(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		b := bucket(1, atlas.AWS)
+		if err := s.CreateBucket(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		cl := atlas.Cluster{GroupID: group, Name: "Cluster0"}
+		if err := s.CreateScheduleIfAbsent(ctx, atlas.DefaultSchedule(cl, t0), t0, t0); err != nil {
+			t.Fatal(err)
+		}
+		slot := t0.Add(time.Hour).Truncate(time.Hour)
+		sn := &atlas.Snapshot{ID: "7c0000000000000000000001", GroupID: group, ClusterName: "Cluster0", Kind: atlas.ReplicaSetSnapshot,
+			Status: atlas.SnapshotQueued, SnapshotType: "scheduled", FrequencyType: "daily", ReplicaSetName: "rs0", CreatedAt: slot}
+		if err := s.CreateScheduledSnapshot(ctx, sn, atlas.ScheduledSnapshot{ScheduledFor: slot, AutoExportBucket: b.ID}, t0, 7, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UpdateSnapshot(ctx, sn.ID, func(x *atlas.Snapshot) error { x.Status = atlas.SnapshotCompleted; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		hooks := 0
+		hook := func(context.Context, store.Tx) error { hooks++; return nil }
+		for i, want := range []error{nil, atlas.AutoExportTaken} {
+			j := &atlas.ExportJob{ID: fmt.Sprintf("7d%022x", i), GroupID: group, ClusterName: "Cluster0", SnapshotID: sn.ID,
+				ExportBucketID: b.ID, State: atlas.ExportQueued, Prefix: fmt.Sprintf("p%d", i), CreatedAt: slot}
+			if err := s.CreateAutoExportJob(ctx, j, hook); !errors.Is(err, want) || (want == nil && err != nil) {
+				t.Fatalf("automatic export %d: %v, want %v", i, err, want)
+			}
+			// The first job stays active; finish it so only the claim can
+			// refuse the second.
+			if i == 0 {
+				if _, err := s.GetExportJob(ctx, group, "Cluster0", j.ID); err != nil {
+					t.Fatal(err)
+				}
+				for _, st := range []atlas.ExportState{atlas.ExportInProgress, atlas.ExportSuccessful} {
+					if _, err := s.UpdateExportJob(ctx, j.ID, func(x *atlas.ExportJob) error { x.State = st; return nil }); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		if hooks != 1 {
+			t.Fatalf("enqueue hook ran %d times, want 1", hooks)
+		}
+		if _, err := s.GetExportJob(ctx, group, "Cluster0", "7d0000000000000000000001"); !errors.Is(err, atlas.NotFound) {
+			t.Fatalf("the refused job was stored: %v", err)
+		}
+		if ids, err := s.PendingAutoExports(ctx); err != nil || len(ids) != 0 {
+			t.Fatalf("pending auto exports %v %v", ids, err)
 		}
 	})
 }

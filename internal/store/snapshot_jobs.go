@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,7 +10,7 @@ import (
 
 // ErrUnfinishedSnapshot means the cluster already has a queued or running
 // on-demand snapshot.
-var ErrUnfinishedSnapshot = errors.New("store: an on-demand snapshot of the cluster is unfinished")
+var ErrUnfinishedSnapshot error = atlas.UnfinishedSnapshot
 
 // CreateQueuedSnapshot inserts a queued on-demand snapshot with its
 // retention and runs enqueue in the same transaction; a second unfinished
@@ -55,49 +54,6 @@ func (s *Store) SnapshotByID(ctx context.Context, id string) (*atlas.Snapshot, i
 		return nil, 0, fmt.Errorf("get snapshot %s: %w", id, err)
 	}
 	return sn, days, nil
-}
-
-// AcquireSnapshotLease gives owner the lease of an unfinished snapshot
-// whose lease is free, expired or already owner's.
-func (s *Store) AcquireSnapshotLease(ctx context.Context, id, owner string, now, until time.Time) (bool, error) {
-	res, err := s.exec(ctx, s.db, `UPDATE snapshots SET lease_owner = ?, lease_until = ?
-		WHERE id = ? AND status IN ('queued', 'inProgress') AND (lease_owner = '' OR lease_owner = ? OR lease_until < ?)`,
-		owner, millis(until), id, owner, millis(now))
-	if err != nil {
-		return false, fmt.Errorf("acquire lease on snapshot %s: %w", id, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
-}
-
-// RenewSnapshotLease extends owner's lease; ErrLeaseLost when it is gone.
-func (s *Store) RenewSnapshotLease(ctx context.Context, id, owner string, until time.Time) error {
-	res, err := s.exec(ctx, s.db, `UPDATE snapshots SET lease_until = ? WHERE id = ? AND lease_owner = ? AND status IN ('queued', 'inProgress')`,
-		millis(until), id, owner)
-	if err != nil {
-		return fmt.Errorf("renew lease on snapshot %s: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("renew lease on snapshot %s: %w", id, ErrLeaseLost)
-	}
-	return nil
-}
-
-// ReleaseSnapshotLease frees owner's lease.
-func (s *Store) ReleaseSnapshotLease(ctx context.Context, id, owner string) error {
-	_, err := s.exec(ctx, s.db, `UPDATE snapshots SET lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ?`, id, owner)
-	if err != nil {
-		return fmt.Errorf("release lease on snapshot %s: %w", id, err)
-	}
-	return nil
-}
-
-// ExpiredSnapshotLeases lists unfinished snapshots whose worker vanished,
-// and queued ones nobody leased since before unclaimedBefore (their
-// dispatch died with a process).
-func (s *Store) ExpiredSnapshotLeases(ctx context.Context, now, unclaimedBefore time.Time) ([]string, error) {
-	return s.ids(ctx, `SELECT id FROM snapshots WHERE status IN ('queued', 'inProgress') AND lease_until < ?
-		AND (lease_owner <> '' OR queued_at < ?)`, millis(now), millis(unclaimedBefore))
 }
 
 // ExpiredSnapshots lists finished snapshots past their expiry.

@@ -44,7 +44,7 @@ func (s *Store) GetSnapshot(ctx context.Context, groupID, cluster, id string) (*
 
 // ListSnapshots returns one page of a cluster's snapshots of one kind,
 // newest first, and the total count.
-func (s *Store) ListSnapshots(ctx context.Context, groupID, cluster string, kind atlas.SnapshotKind, p Page) ([]*atlas.Snapshot, int, error) {
+func (s *Store) ListSnapshots(ctx context.Context, groupID, cluster string, kind atlas.SnapshotKind, p atlas.Page) ([]*atlas.Snapshot, int, error) {
 	var total int
 	if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM snapshots WHERE group_id = ? AND cluster_name = ? AND kind = ?`), groupID, cluster, string(kind)).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count snapshots: %w", err)
@@ -71,11 +71,26 @@ func (s *Store) ListSnapshots(ctx context.Context, groupID, cluster string, kind
 
 // UpdateSnapshot applies fn to a snapshot inside a transaction and saves it.
 func (s *Store) UpdateSnapshot(ctx context.Context, id string, fn func(*atlas.Snapshot) error) (*atlas.Snapshot, error) {
+	return s.updateSnapshot(ctx, id, nil, fn)
+}
+
+// UpdateSnapshotAs is UpdateSnapshot fenced by the lease: it fails with
+// ErrLeaseLost unless owner holds the snapshot job's lease.
+func (s *Store) UpdateSnapshotAs(ctx context.Context, id, owner string, fn func(*atlas.Snapshot) error) (*atlas.Snapshot, error) {
+	return s.updateSnapshot(ctx, id, &owner, fn)
+}
+
+func (s *Store) updateSnapshot(ctx context.Context, id string, owner *string, fn func(*atlas.Snapshot) error) (*atlas.Snapshot, error) {
 	var out *atlas.Snapshot
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		sn, err := scanSnapshot(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+snapshotColumns+` FROM snapshots WHERE id = ?`+s.d.forUpdate), id))
 		if err != nil {
 			return err
+		}
+		if owner != nil {
+			if err := s.leaseHolder(ctx, tx, SnapshotJobs, id, *owner); err != nil {
+				return err
+			}
 		}
 		if err := fn(sn); err != nil {
 			return err

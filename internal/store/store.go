@@ -7,33 +7,27 @@ package store
 import (
 	"errors"
 	"time"
+
+	"github.com/snapex/snapex/internal/atlas"
 )
 
-// Errors the store returns; callers translate them into Atlas errors.
+// Errors the store returns; callers translate them into Atlas errors. The
+// domain's conditions are the atlas.Conflict values themselves.
 var (
 	// ErrNotFound means no row matched.
-	ErrNotFound = errors.New("store: not found")
+	ErrNotFound error = atlas.NotFound
 	// ErrActiveExport means the snapshot already has a queued or running export.
-	ErrActiveExport = errors.New("store: snapshot already has an active export")
+	ErrActiveExport error = atlas.ActiveExportExists
 	// ErrBucketInUse means a queued or running export still uses the bucket.
-	ErrBucketInUse = errors.New("store: export bucket is used by an active export")
+	ErrBucketInUse error = atlas.BucketInUse
 	// ErrBadTransition means a state change is not allowed from the current state.
 	ErrBadTransition = errors.New("store: state transition not allowed")
 	// ErrPrefixTaken means another job of the bucket already writes under
 	// the same prefix.
-	ErrPrefixTaken = errors.New("store: export prefix already used in this bucket")
+	ErrPrefixTaken error = atlas.PrefixTaken
 	// ErrDuplicate means a row with the same identity exists.
 	ErrDuplicate = errors.New("store: duplicate")
 )
-
-// Page selects one page of a list; Number is 1-based.
-type Page struct {
-	Number       int
-	ItemsPerPage int
-}
-
-// Offset is the number of rows before the page.
-func (p Page) Offset() int { return (p.Number - 1) * p.ItemsPerPage }
 
 // millis converts a time to the stored representation (Unix milliseconds).
 func millis(t time.Time) int64 {

@@ -97,21 +97,21 @@ func TestBucketsRoundTripAndPaging(t *testing.T) {
 		if want := bucket(2, atlas.AWS); *got != *want {
 			t.Fatalf("round trip:\n got %+v\nwant %+v", got, want)
 		}
-		page, total, err := s.ListBuckets(ctx, group, "", store.Page{Number: 2, ItemsPerPage: 3})
+		page, total, err := s.ListBuckets(ctx, group, "", atlas.Page{Number: 2, ItemsPerPage: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if total != 7 || len(page) != 3 || page[0].ID != bucket(4, "").ID {
 			t.Fatalf("page 2: total %d, %d items, first %s", total, len(page), page[0].ID)
 		}
-		aws, total, err := s.ListBuckets(ctx, group, atlas.AWS, store.Page{Number: 1, ItemsPerPage: 100})
+		aws, total, err := s.ListBuckets(ctx, group, atlas.AWS, atlas.Page{Number: 1, ItemsPerPage: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if total != 5 || len(aws) != 5 {
 			t.Fatalf("AWS filter: total %d, %d items", total, len(aws))
 		}
-		other, total, err := s.ListBuckets(ctx, "5f0000000000000000000002", "", store.Page{Number: 1, ItemsPerPage: 100})
+		other, total, err := s.ListBuckets(ctx, "5f0000000000000000000002", "", atlas.Page{Number: 1, ItemsPerPage: 100})
 		if err != nil || total != 0 || len(other) != 0 {
 			t.Fatalf("other project sees %d buckets (err %v)", total, err)
 		}
@@ -210,7 +210,7 @@ func TestOneActiveExportPerSnapshot(t *testing.T) {
 		if ok != 1 {
 			t.Fatalf("%d concurrent creates succeeded, want 1", ok)
 		}
-		jobs, total, err := s.ListExportJobs(ctx, group, "Cluster0", store.Page{Number: 1, ItemsPerPage: 100})
+		jobs, total, err := s.ListExportJobs(ctx, group, "Cluster0", atlas.Page{Number: 1, ItemsPerPage: 100})
 		if err != nil || total != 1 {
 			t.Fatalf("list: %d %v", total, err)
 		}
@@ -292,11 +292,11 @@ func TestSnapshotsByKindNewestFirst(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		rs, total, err := s.ListSnapshots(ctx, group, "Cluster0", atlas.ReplicaSetSnapshot, store.Page{Number: 1, ItemsPerPage: 2})
+		rs, total, err := s.ListSnapshots(ctx, group, "Cluster0", atlas.ReplicaSetSnapshot, atlas.Page{Number: 1, ItemsPerPage: 2})
 		if err != nil || total != 4 || len(rs) != 2 || rs[0].ID != fmt.Sprintf("6c%022x", 3) {
 			t.Fatalf("replica set list: total %d len %d err %v", total, len(rs), err)
 		}
-		sh, total, err := s.ListSnapshots(ctx, group, "Cluster0", atlas.ShardedClusterSnapshot, store.Page{Number: 1, ItemsPerPage: 10})
+		sh, total, err := s.ListSnapshots(ctx, group, "Cluster0", atlas.ShardedClusterSnapshot, atlas.Page{Number: 1, ItemsPerPage: 10})
 		if err != nil || total != 1 || len(sh[0].Members) != 1 || sh[0].Members[0].ReplicaSetName != "shard0" {
 			t.Fatalf("sharded list: %+v %v", sh, err)
 		}
@@ -355,14 +355,14 @@ func TestOneUnfinishedOnDemandSnapshot(t *testing.T) {
 		if err != nil || days != 3 || sn.Status != atlas.SnapshotQueued {
 			t.Fatalf("snapshot: %+v %d %v", sn, days, err)
 		}
-		ok, err := s.AcquireSnapshotLease(ctx, sn.ID, "a", t0, t0.Add(time.Second))
-		if err != nil || !ok {
-			t.Fatalf("acquire: %v %v", ok, err)
+		l, err := s.AcquireLease(ctx, store.SnapshotJobs, sn.ID, "a", t0, t0.Add(time.Second))
+		if err != nil || !l.Acquired {
+			t.Fatalf("acquire: %+v %v", l, err)
 		}
-		if ok, _ := s.AcquireSnapshotLease(ctx, sn.ID, "b", t0, t0.Add(time.Second)); ok {
+		if l, _ := s.AcquireLease(ctx, store.SnapshotJobs, sn.ID, "b", t0, t0.Add(time.Second)); l.Acquired {
 			t.Fatal("a held lease was taken")
 		}
-		ids, err := s.ExpiredSnapshotLeases(ctx, t0.Add(2*time.Second), t0.Add(-time.Hour))
+		ids, err := s.ExpiredLeases(ctx, store.SnapshotJobs, t0.Add(2*time.Second), t0.Add(-time.Hour))
 		if err != nil || len(ids) != 1 {
 			t.Fatalf("expired leases: %v %v", ids, err)
 		}

@@ -11,23 +11,21 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/capture"
 	"github.com/snapex/snapex/internal/config"
-	"github.com/snapex/snapex/internal/queue"
+	"github.com/snapex/snapex/internal/jobs"
 	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/store"
 )
 
-// Taker takes snapshots.
+// Taker does the work of snapshot jobs; the job runner leases, counts
+// and finishes them. A failed capture is not retried: its reason (an
+// unreachable replica set, say) is the snapshot's answer.
 type Taker struct {
 	Store     *store.Store
 	Catalog   *config.Catalog
 	Snapshots snapshot.Storage
-	Owner     string
-	// LeaseTTL bounds how long a dead worker's snapshot waits (default 15s).
-	LeaseTTL time.Duration
 	// Capture settings: timeouts, parallelism, compression.
 	ConnectTimeout, ServerSelectionTimeout, OperationTimeout time.Duration
 	Parallelism, GzipLevel                                   int
@@ -38,13 +36,6 @@ type Taker struct {
 	OnCompleted func(ctx context.Context, snapshotID string)
 }
 
-func (t *Taker) leaseTTL() time.Duration {
-	if t.LeaseTTL > 0 {
-		return t.LeaseTTL
-	}
-	return 15 * time.Second
-}
-
 func (t *Taker) log() *slog.Logger {
 	if t.Log != nil {
 		return t.Log
@@ -52,51 +43,22 @@ func (t *Taker) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Run takes snapshot id to completed or failed. It returns
-// queue.ErrLeaseHeld while another worker holds it, nil when it is
-// already finished, and the context's error when the process stops.
-func (t *Taker) Run(ctx context.Context, id string) error {
-	now := time.Now().UTC()
-	ok, err := t.Store.AcquireSnapshotLease(ctx, id, t.Owner, now, now.Add(t.leaseTTL()))
+// Kind is the snapshot job kind for the runner.
+func (t *Taker) Kind() *jobs.Kind {
+	return &jobs.Kind{Table: store.SnapshotJobs, Work: t.work, Fail: t.fail}
+}
+
+// work takes the snapshot and records it completed.
+func (t *Taker) work(ctx context.Context, a *jobs.Attempt) error {
+	sn, days, err := t.Store.SnapshotByID(ctx, a.ID)
 	if err != nil {
 		return err
 	}
-	sn, days, err := t.Store.SnapshotByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil // deleted meanwhile
-	}
+	m, err := t.capture(ctx, a, sn)
 	if err != nil {
 		return err
 	}
-	if sn.Status == atlas.SnapshotCompleted || sn.Status == atlas.SnapshotFailed {
-		return nil
-	}
-	if !ok {
-		return queue.ErrLeaseHeld
-	}
-	workCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	hb := make(chan struct{})
-	go func() { defer close(hb); t.heartbeat(workCtx, cancel, id) }()
-	m, err := t.capture(workCtx, sn)
-	cancel(nil)
-	<-hb
-	rctx := context.WithoutCancel(ctx)
-	defer t.Store.ReleaseSnapshotLease(rctx, id, t.Owner) //nolint:errcheck
-	switch {
-	case errors.Is(context.Cause(workCtx), store.ErrLeaseLost):
-		return nil
-	case err != nil && ctx.Err() != nil:
-		return ctx.Err() // stopping: another worker retakes it
-	case err != nil:
-		t.log().Error("snapshot failed", "snapshot", id, "err", err)
-		_, uerr := t.Store.UpdateSnapshot(rctx, id, func(s *atlas.Snapshot) error {
-			s.Status, s.FailureReason = atlas.SnapshotFailed, err.Error()
-			return nil
-		})
-		return uerr
-	}
-	_, err = t.Store.UpdateSnapshot(rctx, id, func(s *atlas.Snapshot) error {
+	_, err = t.Store.UpdateSnapshotAs(ctx, a.ID, a.Owner, func(s *atlas.Snapshot) error {
 		s.Status = atlas.SnapshotCompleted
 		s.CreatedAt = m.CreatedAt.UTC()
 		s.ExpiresAt = s.CreatedAt.Add(time.Duration(days) * 24 * time.Hour)
@@ -111,29 +73,40 @@ func (t *Taker) Run(ctx context.Context, id string) error {
 		return nil
 	})
 	if err == nil {
-		t.log().Info("snapshot completed", "snapshot", id, "consistency", m.Consistency.Guarantee)
+		t.log().Info("snapshot completed", "snapshot", a.ID, "consistency", m.Consistency.Guarantee)
 		if t.OnCompleted != nil {
-			t.OnCompleted(rctx, id)
+			// The snapshot is recorded; its follow-up must not die with
+			// the attempt's context.
+			t.OnCompleted(context.WithoutCancel(ctx), a.ID)
 		}
 	}
 	return err
 }
 
+// fail records the snapshot failed with err as its reason.
+func (t *Taker) fail(ctx context.Context, a *jobs.Attempt, err error) error {
+	_, uerr := t.Store.UpdateSnapshotAs(ctx, a.ID, a.Owner, func(s *atlas.Snapshot) error {
+		s.Status, s.FailureReason = atlas.SnapshotFailed, err.Error()
+		return nil
+	})
+	return uerr
+}
+
 // capture reads the cluster; a manifest left by an attempt that finished
 // capturing but died before recording it is reused.
-func (t *Taker) capture(ctx context.Context, sn *atlas.Snapshot) (*snapshot.Manifest, error) {
+func (t *Taker) capture(ctx context.Context, a *jobs.Attempt, sn *atlas.Snapshot) (*snapshot.Manifest, error) {
 	cluster, ok := t.Catalog.Cluster(sn.GroupID, sn.ClusterName)
 	if !ok {
 		return nil, fmt.Errorf("cluster %s is no longer configured", sn.ClusterName)
 	}
-	if _, err := t.Store.UpdateSnapshot(ctx, sn.ID, func(s *atlas.Snapshot) error {
+	if _, err := t.Store.UpdateSnapshotAs(ctx, sn.ID, a.Owner, func(s *atlas.Snapshot) error {
 		s.Status = atlas.SnapshotInProgress
 		return nil
 	}); err != nil {
 		return nil, err
 	}
 	opts := capture.Options{
-		SnapshotID: sn.ID, ClusterName: cluster.Name, CreatedAt: time.Now().UTC(), Storage: t.Snapshots,
+		SnapshotID: sn.ID, ClusterName: cluster.Name, CreatedAt: a.Now().UTC(), Storage: t.Snapshots,
 		Parallelism: t.Parallelism, ConnectTimeout: t.ConnectTimeout, ServerSelectionTimeout: t.ServerSelectionTimeout,
 		OperationTimeout: t.OperationTimeout, GzipLevel: t.GzipLevel, Uncompressed: t.Uncompressed, Logger: t.log(), Type: snapshot.ClusterReplicaSet,
 	}
@@ -153,37 +126,3 @@ func (t *Taker) capture(ctx context.Context, sn *atlas.Snapshot) (*snapshot.Mani
 	}
 	return m, err
 }
-
-func (t *Taker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, id string) {
-	tick := time.NewTicker(t.leaseTTL() / 3)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if err := t.Store.RenewSnapshotLease(ctx, id, t.Owner, time.Now().Add(t.leaseTTL())); errors.Is(err, store.ErrLeaseLost) {
-			cancel(err)
-			return
-		}
-	}
-}
-
-// Worker runs snapshot jobs dispatched by the queue.
-type Worker struct {
-	river.WorkerDefaults[queue.SnapshotArgs]
-	Taker *Taker
-}
-
-// Work implements river.Worker.
-func (w *Worker) Work(ctx context.Context, job *river.Job[queue.SnapshotArgs]) error {
-	err := w.Taker.Run(ctx, job.Args.SnapshotID)
-	if errors.Is(err, queue.ErrLeaseHeld) {
-		return river.JobSnooze(w.Taker.leaseTTL())
-	}
-	return err
-}
-
-// Timeout implements river.Worker: captures run as long as they need.
-func (w *Worker) Timeout(*river.Job[queue.SnapshotArgs]) time.Duration { return -1 }

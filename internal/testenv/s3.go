@@ -97,3 +97,13 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b) // never fails (crypto/rand panics instead)
 	return hex.EncodeToString(b)
 }
+
+// Stop ends the server before the test does (a store going away under a
+// running export); stopping it again, as the test's cleanup does, is a
+// no-op.
+func (s S3Server) Stop() error {
+	if s.proc == nil {
+		return nil
+	}
+	return s.proc.stop(syscall.SIGTERM, 5*time.Second)
+}

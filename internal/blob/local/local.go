@@ -498,10 +498,23 @@ func kindOf(err error) blob.Kind {
 // Close closes the cached directories and the root.
 func (d *driver) Close() error {
 	err := d.dirs.close()
+	d.removeEmptyTemp()
 	if rerr := d.root.Close(); err == nil {
 		err = rerr
 	}
 	return err
+}
+
+// removeEmptyTemp removes the temporary directory and its shards when they
+// are empty, so a bucket holds only objects once its writers are done.
+// Removal fails harmlessly for a directory another bucket on the same Dir
+// is still writing into, and a writer whose cached directory was removed
+// recreates it (createTemp).
+func (d *driver) removeEmptyTemp() {
+	for _, shard := range tmpShardDirs {
+		_ = d.root.Remove(shard)
+	}
+	_ = d.root.Remove(tmpDir)
 }
 
 // writer streams into a temporary file and renames it over key on Close.

@@ -143,3 +143,52 @@ func TestSymlinkCannotEscape(t *testing.T) {
 		t.Fatal("read through a symbolic link out of Dir")
 	}
 }
+
+// TestCloseLeavesNoTemporaryDirectory: after writes through both paths
+// (WriteAll and a streaming writer), closing the bucket leaves only the
+// objects in Dir, while a bucket still writing keeps its directory.
+func TestCloseLeavesNoTemporaryDirectory(t *testing.T) {
+	dir := t.TempDir()
+	b := open(t, dir)
+	other := open(t, dir)
+	ctx := t.Context()
+	if err := b.WriteAll(ctx, "exports/a.json.gz", []byte("a"), nil); err != nil {
+		t.Fatal(err)
+	}
+	w, err := b.NewWriter(ctx, "exports/b.json.gz", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := other.NewWriter(ctx, "exports/c.json.gz", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pending.Write([]byte("c")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".snapex-tmp")); err != nil {
+		t.Fatalf("the other bucket's write in progress lost its temporary directory: %v", err)
+	}
+	if err := pending.Close(); err != nil {
+		t.Fatalf("write in progress after the first bucket closed: %v", err)
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "exports" {
+		t.Fatalf("bucket root after Close holds %v, want only exports/", entries)
+	}
+}

@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.mongodb.org/atlas-sdk/v20250312020/admin"
+)
+
+// Table layouts of the snapshot commands.
+const (
+	snapshotCreateTable   = "Snapshot '{{val .Id}}' created.\n"
+	snapshotListTable     = "ID\tTYPE\tSTATUS\tCREATED AT\tEXPIRES AT\n{{range .Results}}{{val .Id}}\t{{val .SnapshotType}}\t{{val .Status}}\t{{when .CreatedAt}}\t{{when .ExpiresAt}}\n{{end}}"
+	snapshotDescribeTable = "ID\tSNAPSHOT TYPE\tTYPE\tSTATUS\tDESCRIPTION\tEXPIRES AT\n{{val .Id}}\t{{val .SnapshotType}}\t{{val .Type}}\t{{val .Status}}\t{{val .Description}}\t{{when .ExpiresAt}}\n"
+)
+
+func snapshotsCommand(s *session) *cobra.Command {
+	cmd := &cobra.Command{Use: "snapshots", Aliases: []string{"snapshot"}, Short: "Manage cloud backup snapshots", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
+	cmd.AddCommand(snapshotCreate(s), snapshotList(s), snapshotDescribe(s), snapshotWatch(s), snapshotDelete(s))
+	return cmd
+}
+
+func snapshotCreate(s *session) *cobra.Command {
+	l := &leaf{s: s}
+	var desc string
+	var retention int
+	cmd := &cobra.Command{
+		Use:     "create <clusterName>",
+		Short:   "Take an on-demand snapshot of a cluster",
+		Example: "  snapex backups snapshots create Cluster0 --desc \"before migration\" --retention 7",
+		Args:    Positional,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := l.start(cmd)
+			if err != nil {
+				return err
+			}
+			req := &admin.DiskBackupOnDemandSnapshotRequest{RetentionInDays: &retention}
+			if desc != "" {
+				req.Description = &desc
+			}
+			sn, _, err := c.api.CloudBackupsApi.TakeSnapshots(c.ctx, c.groupID, args[0], req).Execute()
+			if err != nil {
+				return apiError(c.profile, "take a snapshot of "+args[0], err)
+			}
+			return c.print.print(sn, snapshotCreateTable)
+		},
+	}
+	l.addCommon(cmd)
+	cmd.Flags().StringVar(&desc, "desc", "", "description of the on-demand snapshot")
+	cmd.Flags().IntVar(&retention, "retention", 1, "number of days to keep the snapshot")
+	return cmd
+}
+
+func snapshotList(s *session) *cobra.Command {
+	l := &leaf{s: s}
+	var page, limit int
+	var omitCount bool
+	cmd := &cobra.Command{
+		Use:   "list <clusterName>",
+		Short: "List the snapshots of a cluster",
+		Args:  Positional,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := l.start(cmd)
+			if err != nil {
+				return err
+			}
+			list, _, err := c.api.CloudBackupsApi.ListBackupSnapshots(c.ctx, c.groupID, args[0]).
+				PageNum(page).ItemsPerPage(limit).IncludeCount(!omitCount).Execute()
+			if err != nil {
+				return apiError(c.profile, "list snapshots of "+args[0], err)
+			}
+			return c.print.print(list, snapshotListTable)
+		},
+	}
+	l.addCommon(cmd)
+	pageFlags(cmd, &page, &limit, &omitCount)
+	return cmd
+}
+
+// pageFlags registers the Atlas CLI's pagination flags.
+func pageFlags(cmd *cobra.Command, page, limit *int, omitCount *bool) {
+	cmd.Flags().IntVar(page, "page", 1, "page number of the results")
+	cmd.Flags().IntVar(limit, "limit", 100, "number of items per page, at most 500")
+	cmd.Flags().BoolVar(omitCount, "omitCount", false, "leave totalCount out of the JSON response")
+}
+
+func snapshotDescribe(s *session) *cobra.Command {
+	l := &leaf{s: s}
+	var cluster string
+	cmd := &cobra.Command{
+		Use:   "describe <snapshotId>",
+		Short: "Show one snapshot",
+		Args:  Positional,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := l.start(cmd)
+			if err != nil {
+				return err
+			}
+			sn, _, err := c.api.CloudBackupsApi.GetClusterBackupSnapshot(c.ctx, c.groupID, cluster, args[0]).Execute()
+			if err != nil {
+				return apiError(c.profile, "describe snapshot "+args[0], err)
+			}
+			return c.print.print(sn, snapshotDescribeTable)
+		},
+	}
+	l.addCommon(cmd)
+	clusterFlag(cmd, &cluster)
+	return cmd
+}
+
+// clusterFlag registers the required --clusterName.
+func clusterFlag(cmd *cobra.Command, cluster *string) {
+	cmd.Flags().StringVar(cluster, "clusterName", "", "name of the cluster")
+	_ = cmd.MarkFlagRequired("clusterName")
+}
+
+func snapshotWatch(s *session) *cobra.Command {
+	l := &leaf{s: s}
+	var cluster string
+	var interval time.Duration
+	cmd := &cobra.Command{
+		Use:   "watch <snapshotId>",
+		Short: "Watch a snapshot until it completes; exits non-zero if it fails",
+		Args:  Positional,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := l.start(cmd)
+			if err != nil {
+				return err
+			}
+			w := &watcher{interval: interval, render: newRenderer(cmd.OutOrStdout()), warn: cmd.ErrOrStderr(),
+				poll: func(ctx context.Context) (Progress, bool, bool, error) {
+					sn, _, err := c.api.CloudBackupsApi.GetClusterBackupSnapshot(ctx, c.groupID, cluster, args[0]).Execute()
+					if err != nil {
+						return Progress{}, false, false, apiError(c.profile, "describe snapshot "+args[0], err)
+					}
+					p := Progress{Kind: "snapshot", ID: args[0], State: sn.GetStatus(), Object: sn}
+					switch sn.GetStatus() {
+					case "completed":
+						return p, true, true, nil
+					case "failed", "cancelled":
+						return p, true, false, nil
+					}
+					return p, false, false, nil
+				}}
+			return w.run(c.ctx)
+		},
+	}
+	l.addProject(cmd)
+	clusterFlag(cmd, &cluster)
+	pollInterval(cmd, &interval)
+	return cmd
+}
+
+func snapshotDelete(s *session) *cobra.Command {
+	l := &leaf{s: s}
+	var cluster string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "delete <snapshotId>",
+		Short: "Delete a snapshot",
+		Args:  Positional,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := l.start(cmd)
+			if err != nil {
+				return err
+			}
+			if !confirm(cmd, force, fmt.Sprintf("Are you sure you want to delete snapshot %s?", args[0])) {
+				fmt.Fprintln(cmd.OutOrStdout(), "Snapshot not deleted")
+				return nil
+			}
+			if _, err := c.api.CloudBackupsApi.DeleteClusterBackupSnapshot(c.ctx, c.groupID, cluster, args[0]).Execute(); err != nil {
+				return apiError(c.profile, "delete snapshot "+args[0], err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Snapshot '%s' deleted\n", args[0])
+			return nil
+		},
+	}
+	l.addCommon(cmd)
+	clusterFlag(cmd, &cluster)
+	cmd.Flags().BoolVar(&force, "force", false, "delete without asking")
+	return cmd
+}

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Progress is one observation of a watched job, as a renderer sees it.
+type Progress struct {
+	// Kind names the job for people: "export job" or "snapshot".
+	Kind string
+	// ID is the job's id.
+	ID string
+	// State is the job's state as the API spells it (InProgress, completed, …).
+	State string
+	// Reason is the stateReason message (with its error code) once the job
+	// has failed or been cancelled.
+	Reason string
+	// Done and Total count collections exported; Total is 0 when unknown.
+	Done, Total int
+	// Object is the SDK value of the last poll, for renderers that show
+	// more than the fields above.
+	Object any
+}
+
+// Renderer shows a watched job while it runs. The plain-line renderer is
+// the default; a progress-bar renderer satisfies the same interface.
+type Renderer interface {
+	// Update is called after every poll.
+	Update(p Progress)
+	// Finish is called once with the terminal observation.
+	Finish(p Progress, ok bool)
+}
+
+// lineRenderer prints a line whenever the state or the collection counts
+// change, so its output reads well in a log or a pipe.
+type lineRenderer struct {
+	out  io.Writer
+	last string
+}
+
+// newRenderer picks the renderer for a watch writing to out; a
+// progress-bar renderer for terminals plugs in here.
+var newRenderer = func(out io.Writer) Renderer { return NewLineRenderer(out) }
+
+// NewLineRenderer returns the plain-line renderer writing to out.
+func NewLineRenderer(out io.Writer) Renderer { return &lineRenderer{out: out} }
+
+func (r *lineRenderer) line(p Progress) string {
+	s := fmt.Sprintf("%s %s: %s", p.Kind, p.ID, p.State)
+	if p.Total > 0 {
+		s += fmt.Sprintf(", %d/%d collections exported", p.Done, p.Total)
+	}
+	return s
+}
+
+func (r *lineRenderer) Update(p Progress) {
+	if l := r.line(p); l != r.last {
+		fmt.Fprintln(r.out, l)
+		r.last = l
+	}
+}
+
+func (r *lineRenderer) Finish(p Progress, ok bool) {
+	r.Update(p)
+	if !ok && p.Reason != "" {
+		fmt.Fprintf(r.out, "%s %s: %s\n", p.Kind, p.ID, p.Reason)
+	}
+}
+
+// maxUnreachable is how many polls in a row may go unanswered before a
+// watch gives up: enough to ride out a server restart at the default
+// interval, few enough not to hang on a wrong URL.
+const maxUnreachable = 10
+
+// watcher polls a job until it reaches a terminal state.
+type watcher struct {
+	interval time.Duration
+	render   Renderer
+	// warn receives a line for each unanswered poll that is retried.
+	warn io.Writer
+	// poll fetches the job once; terminal says whether it has ended and ok
+	// whether it ended well.
+	poll func(ctx context.Context) (p Progress, terminal, ok bool, err error)
+}
+
+// run polls until the job ends or ctx does; it returns an error naming
+// the state and reason unless the job ended well.
+func (w *watcher) run(ctx context.Context) error {
+	t := time.NewTicker(w.interval)
+	defer t.Stop()
+	unanswered := 0
+	for {
+		p, terminal, ok, err := w.poll(ctx)
+		var unreachable *unreachableError
+		switch {
+		case err != nil && errors.As(err, &unreachable) && ctx.Err() == nil && unanswered < maxUnreachable:
+			unanswered++
+			if w.warn != nil {
+				fmt.Fprintf(w.warn, "snapex: %v; retrying (%d/%d)\n", err, unanswered, maxUnreachable)
+			}
+			select {
+			case <-ctx.Done():
+				return err
+			case <-t.C:
+			}
+			continue
+		case err != nil:
+			return err
+		}
+		unanswered = 0
+		if terminal {
+			w.render.Finish(p, ok)
+			if ok {
+				return nil
+			}
+			if p.Reason != "" {
+				return fmt.Errorf("%s %s ended %s: %s", p.Kind, p.ID, p.State, p.Reason)
+			}
+			return fmt.Errorf("%s %s ended %s", p.Kind, p.ID, p.State)
+		}
+		w.render.Update(p)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("stopped watching %s %s: %w", p.Kind, p.ID, ctx.Err())
+		case <-t.C:
+		}
+	}
+}

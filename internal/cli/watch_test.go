@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/atlas-sdk/v20250312020/admin"
+)
+
+// TestWatchPrintsChangesAndEndsOnState: the line renderer prints a line
+// per change (not per poll); Successful ends the watch without error,
+// Failed and Cancelled with the state reason.
+func TestWatchPrintsChangesAndEndsOnState(t *testing.T) {
+	job := func(state string, done int, reason string) *admin.DiskBackupExportJob {
+		j := &admin.DiskBackupExportJob{State: admin.PtrString(state),
+			ExportStatus: &admin.ExportStatus{ExportedCollections: admin.PtrInt(done), TotalCollections: admin.PtrInt(2)}}
+		if reason != "" {
+			j.StateReason = &admin.StateReason{Message: admin.PtrString(reason), ErrorCode: admin.PtrString("EXPORT_FAILED")}
+		}
+		return j
+	}
+	cases := []struct {
+		name    string
+		seq     []*admin.DiskBackupExportJob
+		wantOut string
+		wantErr string
+	}{
+		{"successful", []*admin.DiskBackupExportJob{job("Queued", 0, ""), job("Queued", 0, ""), job("InProgress", 1, ""), job("Successful", 2, "")},
+			"export job j: Queued, 0/2 collections exported\nexport job j: InProgress, 1/2 collections exported\nexport job j: Successful, 2/2 collections exported\n", ""},
+		{"failed", []*admin.DiskBackupExportJob{job("InProgress", 1, ""), job("Failed", 1, "bucket gone")},
+			"export job j: InProgress, 1/2 collections exported\nexport job j: Failed, 1/2 collections exported\nexport job j: bucket gone (EXPORT_FAILED)\n",
+			"export job j ended Failed: bucket gone (EXPORT_FAILED)"},
+		{"cancelled", []*admin.DiskBackupExportJob{job("Cancelled", 0, "cancelled by a user")}, "", "ended Cancelled: cancelled by a user"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var out bytes.Buffer
+			i := 0
+			w := &watcher{interval: time.Millisecond, render: NewLineRenderer(&out),
+				poll: func(context.Context) (Progress, bool, bool, error) {
+					j := c.seq[min(i, len(c.seq)-1)]
+					i++
+					return jobProgress("j", j)
+				}}
+			err := w.run(t.Context())
+			if c.wantErr == "" && err != nil || c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)) {
+				t.Fatalf("watch error %v, want %q", err, c.wantErr)
+			}
+			if c.wantOut != "" && out.String() != c.wantOut {
+				t.Fatalf("watch printed:\n%s\nwant:\n%s", out.String(), c.wantOut)
+			}
+		})
+	}
+}
+
+// TestWatchRidesOutUnansweredPolls: polls that get no answer (a server
+// restarting) are retried with a warning; an API error ends the watch at
+// once; too many unanswered polls in a row end it too.
+func TestWatchRidesOutUnansweredPolls(t *testing.T) {
+	down := &unreachableError{errors.New("cannot reach http://127.0.0.1:8080: connection refused")}
+	run := func(errs []error) (error, string, int) {
+		var warn bytes.Buffer
+		calls := 0
+		w := &watcher{interval: time.Millisecond, render: NewLineRenderer(io.Discard), warn: &warn,
+			poll: func(context.Context) (Progress, bool, bool, error) {
+				calls++
+				if calls <= len(errs) {
+					return Progress{}, false, false, errs[calls-1]
+				}
+				return jobProgress("j", &admin.DiskBackupExportJob{State: admin.PtrString("Successful")})
+			}}
+		err := w.run(t.Context())
+		return err, warn.String(), calls
+	}
+	if err, warn, calls := run([]error{down, down, down}); err != nil || calls != 4 || strings.Count(warn, "retrying") != 3 {
+		t.Fatalf("three unanswered polls: err %v after %d polls, warnings:\n%s", err, calls, warn)
+	}
+	apiErr := errors.New("describe export job j: Cannot find resource (HTTP 404, RESOURCE_NOT_FOUND)")
+	if err, _, calls := run([]error{apiErr}); err != apiErr || calls != 1 {
+		t.Fatalf("API error: %v after %d polls", err, calls)
+	}
+	many := make([]error, maxUnreachable+1)
+	for i := range many {
+		many[i] = down
+	}
+	if err, _, calls := run(many); !errors.Is(err, down) || calls != maxUnreachable+1 {
+		t.Fatalf("%d unanswered polls: %v after %d polls", len(many), err, calls)
+	}
+}

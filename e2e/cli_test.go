@@ -226,7 +226,8 @@ func emptyS3Bucket(t *testing.T, e *expEnv, name string) {
 func TestCLIHelpAndConfigCheck(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"help"}, {"serve", "--help"}, {"init", "--help"}, {"snapshot", "import", "--help"},
 		{"export", "cancel", "--help"}, {"config", "check", "--help"}, {"version", "--help"}, {"backups", "--help"},
-		{"backups", "snapshots", "watch", "--help"}, {"backups", "exports", "buckets", "create", "--help"}, {"backups", "exports", "jobs", "create", "-h"}} {
+		{"backups", "snapshots", "watch", "--help"}, {"backups", "exports", "buckets", "create", "--help"}, {"backups", "exports", "jobs", "create", "-h"},
+		{"backups", "schedule", "update", "--help"}} {
 		r := runCLI(t, nil, args...)
 		if r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
 			t.Errorf("snapex %v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)

@@ -20,8 +20,8 @@ type Env struct {
 	UserAgent string
 }
 
-// NewBackupsCommand returns `backups` with its snapshots and exports
-// subcommands; schedule commands attach to it the same way.
+// NewBackupsCommand returns `backups` with its snapshots, exports and
+// schedule subcommands.
 func NewBackupsCommand(env Env) *cobra.Command {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
@@ -29,8 +29,8 @@ func NewBackupsCommand(env Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "backups",
 		Aliases: []string{"backup"},
-		Short:   "Manage cloud backup snapshots and exports (Atlas CLI compatible)",
-		Long: `Manage cloud backup snapshots, export buckets and export jobs through the
+		Short:   "Manage cloud backup snapshots, exports and schedules (Atlas CLI compatible)",
+		Long: `Manage cloud backup snapshots, export buckets, export jobs and backup schedules through the
 Atlas Admin API, against snapex or Atlas itself.
 
 Connection settings come from a profile in the profiles file (see --profile),
@@ -45,7 +45,7 @@ MONGODB_ATLAS_PROJECT_ID and MONGODB_ATLAS_OPS_MANAGER_URL, then by flags.`,
 	exports := &cobra.Command{Use: "exports", Short: "Manage export buckets and export jobs", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
 	exports.AddCommand(bucketsCommand(s), jobsCommand(s))
-	cmd.AddCommand(snapshotsCommand(s), exports)
+	cmd.AddCommand(snapshotsCommand(s), exports, scheduleCommand(s))
 	return cmd
 }
 

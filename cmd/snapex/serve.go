@@ -82,7 +82,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	svc := &service.Service{
-		Store: st, Catalog: cfg.Catalog(), Log: log, Access: wk.engine.Destinations, Snapshots: wk.engine.Snapshots,
+		Store: st, Catalog: cfg.Catalog(), Log: log, Access: wk.dests, Snapshots: wk.engine.Snapshots,
 		EnqueueExport: func(job *atlas.ExportJob) store.InTx {
 			return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueExportTx(ctx, tx, job.ID) }
 		},

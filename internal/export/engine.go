@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
-	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/queue"
 	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/store"
@@ -28,8 +27,8 @@ import (
 // Engine runs export jobs.
 type Engine struct {
 	Store        *store.Store
-	Catalog      *config.Catalog
-	Destinations *Destinations
+	Catalog      Catalog
+	Destinations Destinations
 	// Snapshots is where snapshots are stored.
 	Snapshots snapshot.Storage
 	// Owner identifies this process in leases (host, pid, random).

@@ -17,6 +17,7 @@ import (
 	"github.com/snapex/snapex/internal/exporttest"
 	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/store"
+	"github.com/snapex/snapex/internal/stores"
 	"github.com/snapex/snapex/internal/testenv"
 )
 
@@ -82,7 +83,7 @@ func newFixture(t testing.TB, dsn string, extraRoles string, cluster string, rsN
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	snaps, err := snapshot.NewDirStorage(filepath.Join(dir, "snapshots"))
+	snaps, err := (&stores.Opener{}).OpenSnapshotStorage(ctx, config.SnapshotStorage{Directory: filepath.Join(dir, "snapshots")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,10 +128,15 @@ func (f *fixture) newJob(custom ...atlas.Label) *atlas.ExportJob {
 
 func (f *fixture) engine(owner string) *export.Engine {
 	return &export.Engine{
-		Store: f.store, Catalog: f.cfg.Catalog(), Destinations: &export.Destinations{Catalog: f.cfg.Catalog()},
+		Store: f.store, Catalog: f.cfg.Catalog(), Destinations: f.destinations(&stores.Opener{}),
 		Snapshots: f.snaps, Owner: owner, LeaseTTL: 900 * time.Millisecond, ChunkBytes: 64 << 10, Parallelism: 2,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
+}
+
+// destinations opens the fixture's export buckets with o's settings.
+func (f *fixture) destinations(o *stores.Opener) *stores.Destinations {
+	return &stores.Destinations{Catalog: f.cfg.Catalog(), Opener: o}
 }
 
 func (f *fixture) job(id string) *atlas.ExportJob {
@@ -144,7 +150,7 @@ func (f *fixture) job(id string) *atlas.ExportJob {
 
 func openLocal(t *testing.T, f *fixture) blob.Bucket {
 	t.Helper()
-	b, err := (&export.Destinations{Catalog: f.cfg.Catalog()}).Open(context.Background(), f.bucket)
+	b, err := f.destinations(&stores.Opener{}).Open(context.Background(), f.bucket)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,10 +34,7 @@ func ParseURL(raw string, creds Credentials) (Target, string, error) {
 	prefix := strings.TrimPrefix(u.Path, "/")
 	switch u.Scheme {
 	case "s3":
-		a := config.AWSAccess{}
-		if creds.AWS != nil {
-			a = *creds.AWS
-		}
+		a := copyOf(creds.AWS)
 		if v := take("region"); v != "" {
 			a.Region = v
 		}
@@ -49,12 +46,9 @@ func ParseURL(raw string, creds Credentials) (Target, string, error) {
 				return Target{}, "", fmt.Errorf("bucket URL %s: usePathStyle: %w", raw, err)
 			}
 		}
-		t.AWS = &a
+		t.AWS = a
 	case "azure":
-		z := config.AzureAccess{}
-		if creds.Azure != nil {
-			z = *creds.Azure
-		}
+		z := copyOf(creds.Azure)
 		if v := take("account"); v != "" {
 			z.AccountName = v
 		}
@@ -65,16 +59,13 @@ func ParseURL(raw string, creds Credentials) (Target, string, error) {
 			}
 			t.ServiceURL = "https://" + z.AccountName + ".blob.core.windows.net"
 		}
-		t.Azure = &z
+		t.Azure = z
 	case "gs":
-		g := config.GCPAccess{}
-		if creds.GCP != nil {
-			g = *creds.GCP
-		}
+		g := copyOf(creds.GCP)
 		if v := take("endpoint"); v != "" {
 			g.Endpoint = v
 		}
-		t.GCP = &g
+		t.GCP = g
 	case "file":
 		if u.Host != "" && u.Host != "localhost" {
 			return Target{}, "", fmt.Errorf("bucket URL %s: a file URL names a local directory (file:///dir)", raw)
@@ -102,6 +93,16 @@ func ParseURL(raw string, creds Credentials) (Target, string, error) {
 		return Target{}, "", fmt.Errorf("bucket URL %s: %w", raw, err)
 	}
 	return t, prefix, nil
+}
+
+// copyOf returns a copy of *p (zero when p is nil) that the URL's
+// parameters may change without changing the caller's credentials.
+func copyOf[T any](p *T) *T {
+	var v T
+	if p != nil {
+		v = *p
+	}
+	return &v
 }
 
 // OpenURL opens the bucket a URL names (see ParseURL) with o's settings

@@ -75,14 +75,18 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("start auth: %w", err)
 	}
-	wk, err := newWorkers(ctx, cfg, st, log)
+	ss, err := openStores(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("open stores: %w", err)
+	}
+	wk, err := newWorkers(ctx, cfg, st, ss, log)
 	if err != nil {
 		return fmt.Errorf("start export workers: %w", err)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	svc := &service.Service{
-		Store: st, Catalog: cfg.Catalog(), Log: log, Access: wk.dests, Snapshots: wk.engine.Snapshots,
+		Store: st, Catalog: cfg.Catalog(), Log: log, Access: ss.dests, Snapshots: ss.snaps,
 		EnqueueExport: func(job *atlas.ExportJob) store.InTx {
 			return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueExportTx(ctx, tx, job.ID) }
 		},

@@ -15,7 +15,6 @@ import (
 	"github.com/snapex/snapex/internal/queue"
 	"github.com/snapex/snapex/internal/service"
 	"github.com/snapex/snapex/internal/store"
-	"github.com/snapex/snapex/internal/stores"
 	"github.com/snapex/snapex/internal/taker"
 )
 
@@ -23,8 +22,6 @@ import (
 // and snapshot taker, the River queue that dispatches to them, and the
 // reapers that take over jobs of dead workers.
 type workers struct {
-	// dests opens export buckets; the service checks access with it.
-	dests   *stores.Destinations
 	engine  *export.Engine
 	taker   *taker.Taker
 	queue   *queue.Queue
@@ -32,19 +29,14 @@ type workers struct {
 	expiry  time.Duration
 }
 
-func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) (*workers, error) {
+func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, ss *processStores, log *slog.Logger) (*workers, error) {
 	x, sc := cfg.Exports, cfg.Snapshots
-	opener := newOpener(cfg)
-	snaps, err := opener.OpenSnapshotStorage(ctx, cfg.SnapshotStorage)
-	if err != nil {
-		return nil, err
-	}
+	snaps := ss.snaps
 	owner := processOwner()
 	lease := time.Duration(x.LeaseSeconds) * time.Second
-	dests := &stores.Destinations{Catalog: cfg.Catalog(), Opener: opener}
 	engine := &export.Engine{
 		Store: st, Catalog: cfg.Catalog(), Snapshots: snaps, Owner: owner, Log: log,
-		Destinations: dests,
+		Destinations: ss.dests,
 		LeaseTTL:     lease, ChunkBytes: int64(x.ChunkMiB) << 20, Parallelism: x.Parallelism, GzipLevel: x.GzipLevel,
 	}
 	tk := &taker.Taker{
@@ -69,7 +61,7 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 		interval = 5 * time.Second
 	}
 	slots := make(chan struct{}, concurrency)
-	w := &workers{dests: dests, engine: engine, taker: tk, queue: q, expiry: seconds(sc.ExpiryCheckSeconds)}
+	w := &workers{engine: engine, taker: tk, queue: q, expiry: seconds(sc.ExpiryCheckSeconds)}
 	w.reapers = []*queue.Reaper{
 		{Name: "export", Find: unclaimedAfter(st.ExpiredExportLeases, 2*engine.LeaseTTLOrDefault()),
 			Work: func(ctx context.Context, id string) error { return engine.Run(ctx, id, false) }, Interval: interval, Slots: slots, Log: log},
@@ -112,12 +104,6 @@ func (w *workers) start(ctx context.Context, svc *service.Service, log *slog.Log
 // with a process and River's own rescue would take minutes).
 func unclaimedAfter(find func(ctx context.Context, now, unclaimedBefore time.Time) ([]string, error), grace time.Duration) func(context.Context, time.Time) ([]string, error) {
 	return func(ctx context.Context, now time.Time) ([]string, error) { return find(ctx, now, now.Add(-grace)) }
-}
-
-// newOpener is the one opener of this process's stores: export buckets
-// and snapshot storage get the same part size and request timeout.
-func newOpener(cfg *config.Config) *stores.Opener {
-	return &stores.Opener{PartSize: int64(cfg.Exports.PartMiB) << 20, RequestTimeout: seconds(cfg.Exports.RequestTimeoutSeconds)}
 }
 
 func seconds(n int) time.Duration { return time.Duration(n) * time.Second }

@@ -30,10 +30,14 @@ import (
 // link at the destination rather than following it. The rare component
 // that is a symbolic link is resolved by os.Root, which follows links that
 // stay inside Dir and refuses the others.
+//
+// NewReader uses the same cache (through lookup, which never creates a
+// directory): an export reads two snapshot objects per collection, and
+// through the os.Root each open cost one openat per key segment.
 
-// maxIdleDirs bounds the directory handles kept open while no write uses
-// them. Handles in use are never closed, so the descriptors open at once
-// are at most the directories being written into plus maxIdleDirs.
+// maxIdleDirs bounds the directory handles kept open while no write or
+// read uses them. Handles in use are never closed, so the descriptors open
+// at once are at most the directories being used plus maxIdleDirs.
 const maxIdleDirs = 64
 
 // dirHandle is an open directory under the root, shared by the writes
@@ -77,7 +81,13 @@ var errCacheClosed = errors.New("local: bucket is closed")
 // acquire returns the handle of the directory dir (slash-separated,
 // relative to the root, "" for the root), creating the directory and any
 // missing parents. The caller must release it.
-func (c *dirCache) acquire(dir string) (*dirHandle, error) {
+func (c *dirCache) acquire(dir string) (*dirHandle, error) { return c.get(dir, true) }
+
+// lookup is acquire for readers: a missing directory is not created, it
+// gives an error matching fs.ErrNotExist.
+func (c *dirCache) lookup(dir string) (*dirHandle, error) { return c.get(dir, false) }
+
+func (c *dirCache) get(dir string, create bool) (*dirHandle, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -117,7 +127,7 @@ func (c *dirCache) acquire(dir string) (*dirHandle, error) {
 		if h.path != "" {
 			path = h.path + "/" + name
 		}
-		fd, err := c.openChild(h, name, path)
+		fd, err := c.openChild(h, name, path, create)
 		if err != nil {
 			c.release(h)
 			return nil, err
@@ -132,16 +142,16 @@ func (c *dirCache) acquire(dir string) (*dirHandle, error) {
 	return h, nil
 }
 
-// openChild opens, creating it if needed, the directory name under
-// parent; path is its path under the root, for messages and the
+// openChild opens, creating it if needed and create is set, the directory
+// name under parent; path is its path under the root, for messages and the
 // symbolic-link fallback. An existing directory is opened without trying
 // to create it: mkdirat takes the parent's lock exclusively even when the
 // name exists, and an export comes back to every collection's directory
 // for its metadata.json, thousands of times in one parent.
-func (c *dirCache) openChild(parent *dirHandle, name, path string) (int, error) {
+func (c *dirCache) openChild(parent *dirHandle, name, path string, create bool) (int, error) {
 	fd, err := openDirAt(parent, name)
 	var mkErr error // why it could not be created, when that was tried
-	if err == unix.ENOENT {
+	if err == unix.ENOENT && create {
 		if mkErr = ignoringEINTR(func() error { return unix.Mkdirat(parent.fd, name, 0o755) }); mkErr == unix.EEXIST {
 			mkErr = nil
 		}

@@ -16,11 +16,8 @@ import (
 // MkdirAll), which came to ~25 syscalls per small object at keys 9
 // segments deep and dominated the CPU profile of exports of many tiny
 // collections. dirCache keeps the directories being written into open, so
-// a write costs one openat for the temporary file and one renameat.
-// BenchmarkPutDeepKeys (2,000 collections × 2 objects, 16 writers, 2
-// cores, ext4) went from ~4,000 objects/s with os.Root, a per-object
-// fsync and a 256 KiB buffer per object to ~8,000 with fsync and ~13,500
-// with DeferSync; what is left is mostly the kernel creating inodes.
+// a write costs one openat for the temporary file and one renameat
+// (BenchmarkPutDeepKeys measures it; its figures are in docs/design.md).
 //
 // Confinement is kept by construction: a directory is only ever reached
 // from its cached parent one component at a time, with mkdirat (which

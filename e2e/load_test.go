@@ -16,9 +16,10 @@ import (
 	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
+	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/exporttest"
-	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/store"
+	"github.com/snapex/snapex/internal/stores"
 	"github.com/snapex/snapex/internal/testenv"
 )
 
@@ -76,7 +77,7 @@ serviceAccounts:
 		t.Fatal(err)
 	}
 	defer st.Close()
-	snaps, err := snapshot.NewDirStorage(dir + "/snapshots")
+	snaps, err := (&stores.Opener{}).OpenSnapshotStorage(context.Background(), config.SnapshotStorage{Directory: dir + "/snapshots"})
 	if err != nil {
 		t.Fatal(err)
 	}

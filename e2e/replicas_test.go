@@ -12,9 +12,10 @@ import (
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/blob"
 	"github.com/snapex/snapex/internal/blob/s3"
+	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/exporttest"
-	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/store"
+	"github.com/snapex/snapex/internal/stores"
 	"github.com/snapex/snapex/internal/testenv"
 	"go.mongodb.org/atlas-sdk/v20250312020/admin"
 )
@@ -84,7 +85,7 @@ func newCrashEnv(t *testing.T, database string) *crashEnv {
 // servers' snapshot directory and registers it.
 func (e *crashEnv) addSnapshot(t *testing.T, colls map[string]int) (*atlas.Snapshot, exporttest.Docs) {
 	t.Helper()
-	snaps, err := snapshot.NewDirStorage(e.dir + "/snapshots")
+	snaps, err := (&stores.Opener{}).OpenSnapshotStorage(context.Background(), config.SnapshotStorage{Directory: e.dir + "/snapshots"})
 	if err != nil {
 		t.Fatal(err)
 	}

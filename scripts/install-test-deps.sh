@@ -106,7 +106,7 @@ build_tools() {
 
 ensure_gitignore() {
 	local gi="$root/.gitignore"
-	if ! grep -qxF '.cache/' "$gi" 2>/dev/null; then
+	if ! grep -qxE '\.cache/?' "$gi" 2>/dev/null; then
 		say "adding .cache/ to .gitignore"
 		# keep an existing last line intact when it lacks a newline
 		if [ -s "$gi" ] && [ -n "$(tail -c1 "$gi")" ]; then echo >>"$gi"; fi

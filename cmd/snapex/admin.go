@@ -12,7 +12,6 @@ import (
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/config"
-	"github.com/snapex/snapex/internal/export"
 	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/store"
 )
@@ -84,7 +83,7 @@ func importSnapshot(ctx context.Context, cfg *config.Config, cluster atlas.Clust
 		return nil, err
 	}
 	defer st.Close()
-	snaps, err := export.OpenSnapshotStorage(ctx, cfg.SnapshotStorage)
+	snaps, err := newOpener(cfg).OpenSnapshotStorage(ctx, cfg.SnapshotStorage)
 	if err != nil {
 		return nil, err
 	}

@@ -73,14 +73,18 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("start auth: %w", err)
 	}
-	wk, err := newWorkers(ctx, cfg, st, log)
+	ss, err := openStores(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("open stores: %w", err)
+	}
+	wk, err := newWorkers(ctx, cfg, st, ss, log)
 	if err != nil {
 		return fmt.Errorf("start export workers: %w", err)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	svc := &service.Service{
-		Catalog: cfg.Catalog(), Log: log, Access: wk.engine.Destinations, Snapshots: wk.engine.Snapshots,
+		Catalog: cfg.Catalog(), Log: log, Access: ss.dests, Snapshots: ss.snaps,
 		Observer: metrics.NewSchedule(reg),
 		Repo: &storerepo.Repo{
 			Store: st,

@@ -33,11 +33,8 @@ type workers struct {
 	svc *service.Service
 }
 
-func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) (*workers, error) {
-	snaps, err := export.OpenSnapshotStorage(ctx, cfg.SnapshotStorage)
-	if err != nil {
-		return nil, err
-	}
+func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, ss *processStores, log *slog.Logger) (*workers, error) {
+	snaps := ss.snaps
 	x, sc := cfg.Exports, cfg.Snapshots
 	runner := &jobs.Runner{
 		Store: st, Owner: processOwner(), Clock: time.Now, LeaseTTL: x.LeaseTTL(), Log: log,
@@ -45,7 +42,7 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 	}
 	engine := &export.Engine{
 		Store: st, Catalog: cfg.Catalog(), Snapshots: snaps, Runner: runner, Log: log,
-		Destinations: &export.Destinations{Catalog: cfg.Catalog(), PartSize: int64(x.PartMiB) << 20, RequestTimeout: seconds(x.RequestTimeoutSeconds)},
+		Destinations: ss.dests,
 		ChunkBytes:   int64(x.ChunkMiB) << 20, Parallelism: x.Parallelism, GzipLevel: x.GzipLevel,
 	}
 	tk := &taker.Taker{

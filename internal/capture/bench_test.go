@@ -52,7 +52,7 @@ func (h *heapSampler) finish() uint64 {
 }
 
 // BenchmarkTake50k streams a 50,000-document collection (every BSON type
-// FerretDB stores, about 900 bytes each) from FerretDB into a DirStorage.
+// FerretDB stores, about 900 bytes each) from FerretDB into a local directory.
 // MB/s is BSON bytes read per second; FerretDB's find dominates the time
 // (see test-servers.md), so the figure measures the stand-in more than
 // this package. peak-heap-MB is the largest live heap seen during the

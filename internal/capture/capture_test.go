@@ -262,7 +262,7 @@ func TestTakeFerretDB(t *testing.T) {
 // checkBsondump runs bsondump over every data file (after gunzip) and
 // compares its output with the canonical Extended JSON of the snapshot's
 // documents.
-func checkBsondump(t *testing.T, st *snapshot.DirStorage, m *snapshot.Manifest) {
+func checkBsondump(t *testing.T, st *dirStorage, m *snapshot.Manifest) {
 	bsondump := testenv.Tool(t, "bsondump")
 	s, err := snapshot.Open(context.Background(), st, m.ID)
 	if err != nil {
@@ -309,7 +309,7 @@ func checkBsondump(t *testing.T, st *snapshot.DirStorage, m *snapshot.Manifest) 
 // --gzip into a second FerretDB (through testenv's compatibility proxy,
 // which removes the two fields mongo-tools send that FerretDB v1 refuses)
 // and compares data and indexes with the source.
-func checkMongorestore(t *testing.T, source *mongo.Client, st *snapshot.DirStorage, m *snapshot.Manifest, want []namespace) {
+func checkMongorestore(t *testing.T, source *mongo.Client, st *dirStorage, m *snapshot.Manifest, want []namespace) {
 	targetURI := testenv.FerretDB(t)
 	target := connectClient(t, targetURI)
 	compat := testenv.FerretDBCompat(t, targetURI)

@@ -138,10 +138,10 @@ func TestTakeShardUnreachable(t *testing.T) {
 	}
 }
 
-// hookStorage is a DirStorage that reports writes to data files, so a test
+// hookStorage is a dirStorage that reports writes to data files, so a test
 // can act in the middle of a capture.
 type hookStorage struct {
-	*snapshot.DirStorage
+	*dirStorage
 	onDataWrite func(key string)
 	mu          sync.Mutex
 	created     []string
@@ -151,7 +151,7 @@ func (h *hookStorage) Create(ctx context.Context, key string) (snapshot.ObjectWr
 	h.mu.Lock()
 	h.created = append(h.created, key)
 	h.mu.Unlock()
-	w, err := h.DirStorage.Create(ctx, key)
+	w, err := h.dirStorage.Create(ctx, key)
 	if err != nil || !strings.HasSuffix(key, ".bson.gz") {
 		return w, err
 	}
@@ -195,7 +195,7 @@ func TestTakeCancelled(t *testing.T) {
 	defer cancel()
 	var cancelledAt atomic.Int64
 	var createdBefore atomic.Int64
-	st := &hookStorage{DirStorage: dir}
+	st := &hookStorage{dirStorage: dir}
 	st.onDataWrite = func(string) {
 		if cancelledAt.CompareAndSwap(0, time.Now().UnixNano()) {
 			createdBefore.Store(int64(len(st.createdKeys())))

@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/snapex/snapex/internal/blob/local"
 	"github.com/snapex/snapex/internal/snapshot"
 )
 
@@ -144,16 +145,34 @@ func compareDocs(t testing.TB, what string, got, want []bson.Raw) {
 	}
 }
 
-// newStorage returns a DirStorage in a temporary directory.
-func newStorage(t testing.TB) *snapshot.DirStorage {
+// dirStorage is snapshot storage in a local directory, which tests read
+// with the MongoDB tools.
+type dirStorage struct {
+	*snapshot.BlobStorage
+	dir string
+}
+
+// Dir returns the directory holding the objects.
+func (d *dirStorage) Dir() string { return d.dir }
+
+// newStorage returns snapshot storage in a temporary directory, on the
+// local blob driver without per-object fsyncs.
+func newStorage(t testing.TB) *dirStorage {
 	t.Helper()
-	st, err := snapshot.NewDirStorage(filepath.Join(t.TempDir(), "snapshots"))
+	dir := filepath.Join(t.TempDir(), "snapshots")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := local.Open(local.Options{Dir: dir, DeferSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.NoSync = true
-	t.Cleanup(func() { _ = st.Close() })
-	return st
+	t.Cleanup(func() { _ = b.Close() })
+	st, err := snapshot.NewBlobStorage(b, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dirStorage{BlobStorage: st, dir: dir}
 }
 
 // gunzipFile returns the decompressed content of a gzip file.

@@ -13,6 +13,7 @@ import (
 	"github.com/snapex/snapex/internal/jobs"
 	"github.com/snapex/snapex/internal/jobs/jobstest"
 	"github.com/snapex/snapex/internal/store"
+	"github.com/snapex/snapex/internal/stores"
 	"github.com/snapex/snapex/internal/testenv"
 )
 
@@ -74,7 +75,7 @@ func stopStoreMidExport(t *testing.T, processes int, dsn string) {
 			e.Store, e.Runner.Store = st, st
 		}
 		e.Log, e.Runner.Log, e.Runner.Retry = log, log, retry
-		e.Destinations.RequestTimeout = 2 * time.Second
+		e.Destinations = f.destinations(&stores.Opener{RequestTimeout: 2 * time.Second})
 		e.AfterChunk = func(string, store.Progress) {
 			if chunks.Add(1) == 3 {
 				if err := srv.Stop(); err != nil {

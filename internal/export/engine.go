@@ -17,7 +17,6 @@ import (
 	"log/slog"
 
 	"github.com/snapex/snapex/internal/atlas"
-	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/jobs"
 	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/store"
@@ -27,8 +26,8 @@ import (
 // retries and finishes them.
 type Engine struct {
 	Store        *store.Store
-	Catalog      *config.Catalog
-	Destinations *Destinations
+	Catalog      Catalog
+	Destinations Destinations
 	// Snapshots is where snapshots are stored.
 	Snapshots snapshot.Storage
 	// Runner runs the jobs; its owner fences every update and its clock

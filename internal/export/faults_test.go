@@ -21,6 +21,7 @@ import (
 	"github.com/snapex/snapex/internal/exporttest"
 	fp "github.com/snapex/snapex/internal/faultproxy"
 	"github.com/snapex/snapex/internal/store"
+	"github.com/snapex/snapex/internal/stores"
 	"github.com/snapex/snapex/internal/testenv"
 )
 
@@ -274,9 +275,9 @@ func (env *faultEnv) settle(t *testing.T) {
 // and uploads in s's part size, so shop.big takes the multipart path.
 func (env *faultEnv) engine(s *faultStore) *export.Engine {
 	e := env.f.engine("faults-" + s.name)
-	e.Destinations.PartSize = s.partSize
-	// A store that never answers is given up on after this, then retried.
-	e.Destinations.RequestTimeout = 2 * time.Second
+	// A store that never answers is given up on after the request
+	// timeout, then retried.
+	e.Destinations = env.f.destinations(&stores.Opener{PartSize: s.partSize, RequestTimeout: 2 * time.Second})
 	e.ChunkBytes = 64 << 20
 	// Huffman-only compression keeps shop.big's data file above S3's
 	// 5 MiB minimum part size.

@@ -18,6 +18,7 @@ import (
 	"github.com/snapex/snapex/internal/jobs"
 	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/store"
+	"github.com/snapex/snapex/internal/stores"
 	"github.com/snapex/snapex/internal/testenv"
 )
 
@@ -83,7 +84,7 @@ func newFixture(t testing.TB, dsn string, extraRoles string, cluster string, rsN
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	snaps, err := snapshot.NewDirStorage(filepath.Join(dir, "snapshots"))
+	snaps, err := (&stores.Opener{}).OpenSnapshotStorage(ctx, config.SnapshotStorage{Directory: filepath.Join(dir, "snapshots")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,11 +130,16 @@ func (f *fixture) newJob(custom ...atlas.Label) *atlas.ExportJob {
 func (f *fixture) engine(owner string) *export.Engine {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return &export.Engine{
-		Store: f.store, Catalog: f.cfg.Catalog(), Destinations: &export.Destinations{Catalog: f.cfg.Catalog()},
+		Store: f.store, Catalog: f.cfg.Catalog(), Destinations: f.destinations(&stores.Opener{}),
 		Snapshots: f.snaps, ChunkBytes: 64 << 10, Parallelism: 2, GzipLevel: 1, Log: log,
 		Runner: &jobs.Runner{Store: f.store, Owner: owner, Clock: time.Now, LeaseTTL: 900 * time.Millisecond, Log: log,
 			Retry: jobs.Retry{MaxAttempts: 5, Backoff: 100 * time.Millisecond, MaxBackoff: time.Second}},
 	}
+}
+
+// destinations opens the fixture's export buckets with o's settings.
+func (f *fixture) destinations(o *stores.Opener) *stores.Destinations {
+	return &stores.Destinations{Catalog: f.cfg.Catalog(), Opener: o}
 }
 
 func (f *fixture) job(id string) *atlas.ExportJob {
@@ -147,7 +153,7 @@ func (f *fixture) job(id string) *atlas.ExportJob {
 
 func openLocal(t *testing.T, f *fixture) blob.Bucket {
 	t.Helper()
-	b, err := (&export.Destinations{Catalog: f.cfg.Catalog()}).Open(context.Background(), f.bucket)
+	b, err := f.destinations(&stores.Opener{}).Open(context.Background(), f.bucket)
 	if err != nil {
 		t.Fatal(err)
 	}

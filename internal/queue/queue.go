@@ -54,10 +54,9 @@ type Options struct {
 	// 50ms on SQLite, 200ms on PostgreSQL). On SQLite River has no
 	// notifications, and a job enqueued inside a transaction does not
 	// wake the workers, so this bounds how long a new export or snapshot
-	// waits before it starts (at 1s it was a visible part of short
-	// exports); a poll is one indexed query in the same process.
-	// PostgreSQL wakes workers with
-	// LISTEN/NOTIFY, so there the poll is only a fallback.
+	// waits before it starts; a poll is one indexed query in the same
+	// process. PostgreSQL wakes workers with LISTEN/NOTIFY, so there the
+	// poll is only a fallback.
 	PollInterval time.Duration
 	// PeriodicJobs are enqueued by the elected leader (scheduling passes,
 	// worked on ScheduleQueueName by one worker per process).

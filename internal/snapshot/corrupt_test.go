@@ -80,7 +80,7 @@ func TestDocumentReaderCorruptPlainStreams(t *testing.T) {
 
 func TestCorruptSnapshotFiles(t *testing.T) {
 	ctx := context.Background()
-	setup := func(t *testing.T) (*DirStorage, string, string) {
+	setup := func(t *testing.T) (Storage, string, string) {
 		st, dir := newDirStorage(t)
 		writeSnapshot(t, st, "s1", map[string]int{"c": 2000})
 		return st, dir, filepath.Join(dir, "s1", "rs0", "app", "c.bson.gz")

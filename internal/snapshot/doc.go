@@ -45,9 +45,10 @@
 //     (EscapeReplicaSetName).
 //   - Snapshot ids are limited to [A-Za-z0-9._-] and cannot be "." or "..".
 //   - Storage keys are checked by ValidateKey, manifests read back are
-//     checked by Manifest.Validate, and DirStorage resolves every key
-//     through an os.Root, so neither hostile names, tampered manifests nor
-//     symbolic links reach files outside its directory.
+//     checked by Manifest.Validate, and a local directory (the blob driver
+//     internal/blob/local) confines every key to its root, so neither
+//     hostile names, tampered manifests nor symbolic links reach files
+//     outside it.
 //
 // Two collections whose escaped names coincide (for example a timeseries
 // collection "x" and a collection "system.buckets.x") are refused by the

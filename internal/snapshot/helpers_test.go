@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/snapex/snapex/internal/blob/local"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -42,16 +43,31 @@ func makeDoc(t testing.TB, coll string, i int) []byte {
 	})
 }
 
-func newDirStorage(t testing.TB) (*DirStorage, string) {
+// newDirStorage returns a storage in a local directory (the blob driver
+// snapex uses for local snapshot storage, without per-object fsyncs) and
+// that directory.
+func newDirStorage(t testing.TB) (*BlobStorage, string) {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := NewDirStorage(filepath.Join(dir, "store"))
+	dir := filepath.Join(t.TempDir(), "store")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return openDirStorage(t, dir), dir
+}
+
+// openDirStorage opens the existing directory dir as a storage.
+func openDirStorage(t testing.TB, dir string) *BlobStorage {
+	t.Helper()
+	b, err := local.Open(local.Options{Dir: dir, DeferSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.NoSync = true
-	t.Cleanup(func() { _ = st.Close() })
-	return st, filepath.Join(dir, "store")
+	t.Cleanup(func() { _ = b.Close() })
+	st, err := NewBlobStorage(b, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func readAllDocs(t testing.TB, dr *DocumentReader) [][]byte {

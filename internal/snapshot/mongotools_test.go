@@ -289,7 +289,7 @@ func TestImportRealMongodump(t *testing.T) {
 				args = append(args, "--gzip")
 			}
 			runTool(t, "mongodump", args...)
-			st, _ := newDirStorage(t)
+			st, stDir := newDirStorage(t)
 			m, err := Import(ctx, out, st, ImportOptions{SnapshotID: "real", ReplicaSetName: "rs0", ClusterName: "ferret"})
 			if err != nil {
 				listing, _ := exec.Command("find", out).CombinedOutput()
@@ -338,7 +338,7 @@ func TestImportRealMongodump(t *testing.T) {
 					t.Fatal(err)
 				}
 				c, _ := m.ReplicaSets[0].Collection("shop", name)
-				ours := gunzipFile(t, filepath.Join(st.Dir(), filepath.FromSlash(s.Key(c.MetadataFile))))
+				ours := gunzipFile(t, filepath.Join(stDir, filepath.FromSlash(s.Key(c.MetadataFile))))
 				if !bytes.Equal(ours, want) {
 					t.Errorf("%s: metadata differs from mongodump's:\nours:      %s\nmongodump: %s", name, ours, want)
 				}

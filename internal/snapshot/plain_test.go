@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/snapex/snapex/internal/blob/local"
 	"github.com/snapex/snapex/internal/snapshot"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -19,7 +20,12 @@ import (
 func TestUncompressedSnapshot(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := snapshot.NewDirStorage(dir)
+	b, err := local.Open(local.Options{Dir: dir, DeferSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	st, err := snapshot.NewBlobStorage(b, "")
 	if err != nil {
 		t.Fatal(err)
 	}

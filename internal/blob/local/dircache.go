@@ -16,11 +16,8 @@ import (
 // MkdirAll), which came to ~25 syscalls per small object at keys 9
 // segments deep and dominated the CPU profile of exports of many tiny
 // collections. dirCache keeps the directories being written into open, so
-// a write costs one openat for the temporary file and one renameat.
-// BenchmarkPutDeepKeys (2,000 collections × 2 objects, 16 writers, 2
-// cores, ext4) went from ~4,000 objects/s with os.Root, a per-object
-// fsync and a 256 KiB buffer per object to ~8,000 with fsync and ~13,500
-// with DeferSync; what is left is mostly the kernel creating inodes.
+// a write costs one openat for the temporary file and one renameat
+// (BenchmarkPutDeepKeys measures it; its figures are in docs/design.md).
 //
 // Confinement is kept by construction: a directory is only ever reached
 // from its cached parent one component at a time, with mkdirat (which
@@ -30,10 +27,14 @@ import (
 // link at the destination rather than following it. The rare component
 // that is a symbolic link is resolved by os.Root, which follows links that
 // stay inside Dir and refuses the others.
+//
+// NewReader uses the same cache (through lookup, which never creates a
+// directory): an export reads two snapshot objects per collection, and
+// through the os.Root each open cost one openat per key segment.
 
-// maxIdleDirs bounds the directory handles kept open while no write uses
-// them. Handles in use are never closed, so the descriptors open at once
-// are at most the directories being written into plus maxIdleDirs.
+// maxIdleDirs bounds the directory handles kept open while no write or
+// read uses them. Handles in use are never closed, so the descriptors open
+// at once are at most the directories being used plus maxIdleDirs.
 const maxIdleDirs = 64
 
 // dirHandle is an open directory under the root, shared by the writes
@@ -77,7 +78,13 @@ var errCacheClosed = errors.New("local: bucket is closed")
 // acquire returns the handle of the directory dir (slash-separated,
 // relative to the root, "" for the root), creating the directory and any
 // missing parents. The caller must release it.
-func (c *dirCache) acquire(dir string) (*dirHandle, error) {
+func (c *dirCache) acquire(dir string) (*dirHandle, error) { return c.get(dir, true) }
+
+// lookup is acquire for readers: a missing directory is not created, it
+// gives an error matching fs.ErrNotExist.
+func (c *dirCache) lookup(dir string) (*dirHandle, error) { return c.get(dir, false) }
+
+func (c *dirCache) get(dir string, create bool) (*dirHandle, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -117,7 +124,7 @@ func (c *dirCache) acquire(dir string) (*dirHandle, error) {
 		if h.path != "" {
 			path = h.path + "/" + name
 		}
-		fd, err := c.openChild(h, name, path)
+		fd, err := c.openChild(h, name, path, create)
 		if err != nil {
 			c.release(h)
 			return nil, err
@@ -132,16 +139,16 @@ func (c *dirCache) acquire(dir string) (*dirHandle, error) {
 	return h, nil
 }
 
-// openChild opens, creating it if needed, the directory name under
-// parent; path is its path under the root, for messages and the
+// openChild opens, creating it if needed and create is set, the directory
+// name under parent; path is its path under the root, for messages and the
 // symbolic-link fallback. An existing directory is opened without trying
 // to create it: mkdirat takes the parent's lock exclusively even when the
 // name exists, and an export comes back to every collection's directory
 // for its metadata.json, thousands of times in one parent.
-func (c *dirCache) openChild(parent *dirHandle, name, path string) (int, error) {
+func (c *dirCache) openChild(parent *dirHandle, name, path string, create bool) (int, error) {
 	fd, err := openDirAt(parent, name)
 	var mkErr error // why it could not be created, when that was tried
-	if err == unix.ENOENT {
+	if err == unix.ENOENT && create {
 		if mkErr = ignoringEINTR(func() error { return unix.Mkdirat(parent.fd, name, 0o755) }); mkErr == unix.EEXIST {
 			mkErr = nil
 		}

@@ -23,10 +23,13 @@
 // removed (or replaced) is noticed and reopened, but one that was renamed
 // keeps receiving the writes under its new name until it is evicted.
 //
+// Reads open the object through the cached handle of its directory too
+// (without creating directories), and Delete removes the directories it
+// leaves empty.
+//
 // Limits compared with the cloud stores: a key cannot be both an object
-// and a prefix of another object's path ("a/b" and "a/b/c"), keys whose
-// first segment is .snapex-tmp are reserved, and empty directories left by
-// Delete are not removed. The driver uses Linux system calls (syncfs).
+// and a prefix of another object's path ("a/b" and "a/b/c"), and keys
+// whose first segment is .snapex-tmp are reserved. The driver uses Linux system calls (syncfs).
 package local
 
 import (
@@ -38,6 +41,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -380,7 +384,7 @@ func (d *driver) NewReader(ctx context.Context, key string) (io.ReadCloser, erro
 	if err != nil {
 		return nil, err
 	}
-	f, err := d.root.Open(p)
+	f, err := d.openFile(key, p)
 	if err != nil {
 		return nil, err
 	}
@@ -394,6 +398,50 @@ func (d *driver) NewReader(ctx context.Context, key string) (io.ReadCloser, erro
 		return nil, fmt.Errorf("%s is not a regular file: %w", p, fs.ErrNotExist)
 	}
 	return f, nil
+}
+
+// openFile opens key (native path p under the root) for reading through
+// the cached handle of its directory, so that a read costs one openat
+// whatever the key's depth. A final component that is a symbolic link is
+// resolved by the os.Root, as writes do.
+func (d *driver) openFile(key, p string) (*os.File, error) {
+	dir, base := "", key
+	if i := strings.LastIndexByte(key, '/'); i >= 0 {
+		dir, base = key[:i], key[i+1:]
+	}
+	h, err := d.dirs.lookup(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return d.reopen(p)
+		}
+		return nil, err
+	}
+	var fd int
+	err = ignoringEINTR(func() (err error) {
+		fd, err = unix.Openat(h.fd, base, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		return err
+	})
+	d.dirs.release(h)
+	switch err {
+	case nil:
+		return os.NewFile(uintptr(fd), p), nil
+	case unix.ENOENT:
+		return d.reopen(p)
+	case unix.ELOOP:
+		return d.root.Open(p)
+	}
+	return nil, &fs.PathError{Op: "openat", Path: key, Err: err}
+}
+
+// reopen opens p through the os.Root after the cached path said it was
+// missing: a cached directory may have been removed and made again, in
+// which case the cache is stale and is dropped.
+func (d *driver) reopen(p string) (*os.File, error) {
+	f, err := d.root.Open(p)
+	if err == nil {
+		d.dirs.purge()
+	}
+	return f, err
 }
 
 func (d *driver) Stat(ctx context.Context, key string) (blob.ObjectInfo, error) {
@@ -474,7 +522,23 @@ func (d *driver) Delete(ctx context.Context, key string) error {
 	if fi.IsDir() {
 		return nil // a directory is no object
 	}
-	return d.root.Remove(p)
+	if err := d.root.Remove(p); err != nil {
+		return err
+	}
+	d.removeEmptyParents(key)
+	return nil
+}
+
+// removeEmptyParents removes the directories of key left empty, deepest
+// first, as a cloud store has no directories to leave behind; it stops at
+// the first one that is not empty. A write racing into a directory removed
+// here finds its cached handle dead and makes the directory again.
+func (d *driver) removeEmptyParents(key string) {
+	for dir := path.Dir(key); dir != "." && dir != "/"; dir = path.Dir(dir) {
+		if err := d.root.Remove(filepath.FromSlash(dir)); err != nil {
+			return
+		}
+	}
 }
 
 func (d *driver) ErrorKind(err error) blob.Kind {

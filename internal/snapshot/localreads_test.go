@@ -9,12 +9,8 @@ import (
 
 // A directory read through a cached handle, then deleted and made again
 // through the storage, is read afresh.
-func TestDirStorageReadsRecreatedDirectories(t *testing.T) {
-	st, err := NewDirStorage(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+func TestLocalStorageReadsRecreatedDirectories(t *testing.T) {
+	st, _ := newDirStorage(t)
 	putObject(t, st, "s1/rs0/db/a.bson", "one")
 	if got, err := getObject(t, st, "s1/rs0/db/a.bson"); err != nil || got != "one" {
 		t.Fatalf("first read: %q, %v", got, err)
@@ -31,16 +27,11 @@ func TestDirStorageReadsRecreatedDirectories(t *testing.T) {
 	}
 }
 
-// Readers of more directories than the cache holds, at once, all read
-// their objects while handles are evicted under them.
-func TestDirStorageConcurrentReadsAcrossManyDirectories(t *testing.T) {
-	st, err := NewDirStorage(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	st.NoSync = true
-	const dirs = 3 * maxDirRoots
+// Readers of more directories than the local driver keeps open, at once,
+// all read their objects while handles are evicted under them.
+func TestLocalStorageConcurrentReadsAcrossManyDirectories(t *testing.T) {
+	st, _ := newDirStorage(t)
+	const dirs = 200 // more than the driver's 64 idle directory handles
 	for i := range dirs {
 		putObject(t, st, fmt.Sprintf("s1/rs0/db%03d/c.bson", i), fmt.Sprint(i))
 	}

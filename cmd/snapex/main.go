@@ -5,6 +5,7 @@
 //	snapex init [--dir DIR]        write a starter config with a fresh API key
 //	snapex snapshot import …       register a mongodump directory as a snapshot
 //	snapex export cancel JOB_ID    cancel an export
+//	snapex restore --uri URI DIR   load an export into MongoDB
 //	snapex version                 print the version
 package main
 
@@ -31,6 +32,8 @@ func main() {
 		err = runSnapshot(os.Args[2:])
 	case "export":
 		err = runExport(os.Args[2:])
+	case "restore":
+		err = runRestore(os.Args[2:])
 	case "version", "--version", "-v":
 		fmt.Println("snapex", version)
 	case "help", "--help", "-h":
@@ -53,6 +56,7 @@ func usage() {
   snapex snapshot import --project ID --cluster NAME DIR
                                                  register a mongodump directory as a completed snapshot
   snapex export cancel JOB_ID                    stop an export at its next chunk; it ends Cancelled
+  snapex restore --uri URI [flags] SOURCE        load an export (Atlas layout) into MongoDB; resumable
   snapex version                                 print the version
 `)
 }

@@ -34,10 +34,10 @@ type NamespaceReport struct {
 	Source, Target string
 	// Status is StatusComplete, StatusPartial (created, some files
 	// loaded), StatusFailed (stopped on Error) or StatusNotStarted.
-	Status     string
-	Error      string
-	Files      int
-	FilesDone  int
+	Status    string
+	Error     string
+	Files     int
+	FilesDone int
 	// Docs is how many documents of the export were handled; when all
 	// files are done it is the export's count for the namespace.
 	Docs int64

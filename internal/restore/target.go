@@ -63,7 +63,9 @@ func createCollection(ctx context.Context, db *mongo.Database, coll string, opts
 
 // buildIndexes creates every exported index but _id's (created with the
 // collection), without the "ns" field older servers put in index
-// specifications and current ones refuse.
+// specifications and current ones refuse, and without the index version
+// "v": the server builds its current version (v:1 indexes of old servers
+// are upgraded, as an initial sync would).
 func buildIndexes(ctx context.Context, db *mongo.Database, coll string, specs []bson.Raw) (int, error) {
 	arr := bson.A{}
 	for _, spec := range specs {
@@ -76,7 +78,7 @@ func buildIndexes(ctx context.Context, db *mongo.Database, coll string, specs []
 		}
 		d := bson.D{}
 		for _, e := range elems {
-			if e.Key() != "ns" {
+			if e.Key() != "ns" && e.Key() != "v" {
 				d = append(d, bson.E{Key: e.Key(), Value: e.Value()})
 			}
 		}

@@ -167,7 +167,12 @@ func (r *runner) loadFile(ctx context.Context, p *planned, f DataFile, fr FileRe
 		uncertain = false
 		fr.Docs = b.first + int64(len(b.docs))
 		fr.Duplicates += res.duplicates
-		if err := r.e.Progress.SaveFile(ctx, r.run, fr); err != nil {
+		// A written batch is recorded even when the restore is being
+		// stopped, so that the next run has less to check.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err = r.e.Progress.SaveFile(sctx, r.run, fr)
+		cancel()
+		if err != nil {
 			return err
 		}
 		if r.e.AfterBatch != nil {

@@ -65,9 +65,9 @@ func databases(t *testing.T, client *mongo.Client) []string {
 func TestRestoreRefusesIncompleteExport(t *testing.T) {
 	client := connect(t, testenv.FerretDB(t))
 	cases := []struct {
-		name  string
+		name   string
 		break_ func(dir string) error
-		want  []string
+		want   []string
 	}{
 		{"missing data file", func(dir string) error {
 			return os.Remove(filepath.Join(dir, atlasPrefix, "sample_mflix/movies", atlasRS+".0.json.gz"))
@@ -135,9 +135,9 @@ func TestRestoreRefusesIncompleteExport(t *testing.T) {
 func TestRestoreBadData(t *testing.T) {
 	client := connect(t, testenv.FerretDB(t))
 	cases := []struct {
-		name  string
+		name   string
 		break_ func(t *testing.T, path string)
-		want  []string
+		want   []string
 	}{
 		{"corrupt JSON line", func(t *testing.T, p string) {
 			replaceLine(t, p, 5, `{"_id": {"$oid": "573a1390f29e313f20100194"}, "title": }`)

@@ -164,6 +164,9 @@ func (r *runner) loadFile(ctx context.Context, p *planned, f DataFile, fr FileRe
 		if err != nil {
 			return err
 		}
+		if res.rewritten > 0 {
+			r.e.log().Info("documents written by the interrupted run found in place", "file", f.Key, "line", b.lines[0], "documents", res.rewritten)
+		}
 		uncertain = false
 		fr.Docs = b.first + int64(len(b.docs))
 		fr.Duplicates += res.duplicates

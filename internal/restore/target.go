@@ -98,6 +98,8 @@ func buildIndexes(ctx context.Context, db *mongo.Database, coll string, specs []
 type insertResult struct {
 	// duplicates counts documents the policy skipped or replaced.
 	duplicates int64
+	// rewritten counts documents an interrupted run had already written.
+	rewritten int
 }
 
 // insertBatch writes b with one unordered bulk insert that bypasses
@@ -127,10 +129,12 @@ func insertBatch(ctx context.Context, coll *mongo.Collection, key string, b *bat
 		dups = append(dups, we.Index)
 	}
 	if uncertain {
+		n := len(dups)
 		var err error
 		if dups, err = unexplained(ctx, coll, b, dups); err != nil {
 			return res, err
 		}
+		res.rewritten = n - len(dups)
 	}
 	if len(dups) == 0 {
 		return res, nil

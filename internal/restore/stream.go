@@ -118,14 +118,18 @@ func (s *fileStream) nextBatch(maxDocs, maxBytes int) (*batch, error) {
 }
 
 // parseDocument turns one Extended JSON document (canonical or relaxed)
-// into BSON with the driver's parser, which writes BSON straight from the
-// JSON tokens (no intermediate map or bson.D).
+// into BSON: with fastParse when it covers the document, else with the
+// driver's parser, which also writes BSON straight from the JSON tokens
+// (no intermediate map or bson.D) and names what is wrong with bad input.
 func parseDocument(text []byte) (bson.Raw, error) {
-	var doc bson.Raw
-	if err := bson.UnmarshalExtJSON(text, false, &doc); err != nil {
-		return nil, fmt.Errorf("not an Extended JSON document: %w", err)
+	doc, ok := fastParse(make([]byte, 0, len(text)), text)
+	if !ok {
+		doc = nil
+		if err := bson.UnmarshalExtJSON(text, false, (*bson.Raw)(&doc)); err != nil {
+			return nil, fmt.Errorf("not an Extended JSON document: %w", err)
+		}
 	}
-	if _, err := doc.LookupErr("_id"); err != nil {
+	if _, err := bson.Raw(doc).LookupErr("_id"); err != nil {
 		return nil, fmt.Errorf("document has no _id, so it cannot be restored exactly once")
 	}
 	return doc, nil

@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/snapex/snapex/internal/atlas"
+	"github.com/snapex/snapex/internal/blob"
 	"github.com/snapex/snapex/internal/capture"
 	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/export"
@@ -149,14 +150,31 @@ func loadSource(t *testing.T, client *mongo.Client) []string {
 	return []string{"app.capped", "app.empty", "app.system.js", "app.types", "app.with/slash and space", "shop-2.orders"}
 }
 
-// exportSource captures the FerretDB at uri and exports the snapshot into
-// a local bucket with snapex's export engine; it returns the bucket
-// directory and the export's prefix.
-func exportSource(t *testing.T, uri string) (string, string) {
+// exportTarget is a bucket an export is written to.
+type exportTarget struct {
+	provider atlas.Provider
+	roleID   string
+	bucket   string
+}
+
+// exported is an export in its bucket.
+type exported struct {
+	bucket blob.Bucket
+	prefix string
+}
+
+// exportSource captures the FerretDB at uri and exports the snapshot with
+// snapex's export engine to every target (the local bucket "exports" when
+// none is given; extraRoles are more access roles in the config). Each
+// export is opened for reading through the export engine's own opener.
+func exportSource(t *testing.T, uri, extraRoles string, targets ...exportTarget) []exported {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg, err := config.Parse(filepath.Join(dir, "snapex.yaml"), []byte(fmt.Sprintf(exportConfig, filepath.Join(dir, "snapex.db"), uri)))
+	if len(targets) == 0 {
+		targets = []exportTarget{{atlas.AWS, roleID, "exports"}}
+	}
+	cfg, err := config.Parse(filepath.Join(dir, "snapex.yaml"), []byte(fmt.Sprintf(exportConfig, filepath.Join(dir, "snapex.db"), uri)+extraRoles))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,26 +199,37 @@ func exportSource(t *testing.T, uri string) (string, string) {
 	if err := st.CreateSnapshot(ctx, snap); err != nil {
 		t.Fatal(err)
 	}
-	bucket := &atlas.ExportBucket{ID: atlas.NewObjectID(created), GroupID: groupID, BucketName: "exports", CloudProvider: atlas.AWS, RoleID: roleID, CreatedAt: created}
-	if err := st.CreateBucket(ctx, bucket); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC().Truncate(time.Second)
-	job := &atlas.ExportJob{ID: atlas.NewObjectID(now), GroupID: groupID, ClusterName: "Cluster0", SnapshotID: id,
-		ExportBucketID: bucket.ID, State: atlas.ExportQueued, CreatedAt: now,
-		Prefix: atlas.ExportPrefix(orgID, groupID, "Cluster0", created, now)}
-	if err := st.CreateExportJob(ctx, job, nil); err != nil {
-		t.Fatal(err)
-	}
-	eng := &export.Engine{Store: st, Catalog: cfg.Catalog(), Destinations: &export.Destinations{Catalog: cfg.Catalog()},
+	dests := &export.Destinations{Catalog: cfg.Catalog()}
+	eng := &export.Engine{Store: st, Catalog: cfg.Catalog(), Destinations: dests,
 		Snapshots: snaps, Owner: "test", ChunkBytes: 64 << 10, Parallelism: 2, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := eng.Run(ctx, job.ID, true); err != nil {
-		t.Fatal(err)
+	var out []exported
+	for i, tg := range targets {
+		bucket := &atlas.ExportBucket{ID: atlas.NewObjectID(created.Add(time.Duration(i) * time.Second)), GroupID: groupID, BucketName: tg.bucket,
+			CloudProvider: tg.provider, RoleID: tg.roleID, CreatedAt: created}
+		if err := st.CreateBucket(ctx, bucket); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC().Truncate(time.Second).Add(time.Duration(i) * time.Second)
+		job := &atlas.ExportJob{ID: atlas.NewObjectID(now), GroupID: groupID, ClusterName: "Cluster0", SnapshotID: id,
+			ExportBucketID: bucket.ID, State: atlas.ExportQueued, CreatedAt: now,
+			Prefix: atlas.ExportPrefix(orgID, groupID, "Cluster0", created, now)}
+		if err := st.CreateExportJob(ctx, job, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := eng.Run(ctx, job.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := st.ExportJobByID(ctx, job.ID); err != nil || got.State != atlas.ExportSuccessful {
+			t.Fatalf("export job to %s: %+v %v", tg.provider, got, err)
+		}
+		b, err := dests.Open(ctx, bucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		out = append(out, exported{b, job.Prefix})
 	}
-	if got, err := st.ExportJobByID(ctx, job.ID); err != nil || got.State != atlas.ExportSuccessful {
-		t.Fatalf("export job: %+v %v", got, err)
-	}
-	return filepath.Join(dir, "buckets", "exports"), job.Prefix
+	return out
 }
 
 // sameNamespace compares documents, indexes and options of a source and
@@ -236,11 +265,11 @@ func TestRestoreSnapexExport(t *testing.T) {
 	srcURI := testenv.FerretDB(t)
 	src := connect(t, srcURI)
 	nss := loadSource(t, src)
-	dir, prefix := exportSource(t, srcURI)
+	ex := exportSource(t, srcURI, "")[0]
 	dst := connect(t, testenv.FerretDB(t))
 	ctx := context.Background()
 
-	rep, err := engine(t, openDir(t, dir), prefix, dst, restore.Options{BatchDocs: 200, Parallelism: 3}).Run(ctx)
+	rep, err := engine(t, ex.bucket, ex.prefix, dst, restore.Options{BatchDocs: 200, Parallelism: 3}).Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +297,7 @@ func TestRestoreSnapexExport(t *testing.T) {
 	o := restore.Options{Namespaces: restore.NamespaceOptions{
 		Include: []string{"app.*"}, Exclude: []string{"app.capped"},
 		From: []string{"app.with/$rest$", "app.$c$"}, To: []string{"other.renamed-$rest$", "copy.$c$"}}}
-	rep, err = engine(t, openDir(t, dir), prefix, dst, o).Run(ctx)
+	rep, err = engine(t, ex.bucket, ex.prefix, dst, o).Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,5 +312,45 @@ func TestRestoreSnapexExport(t *testing.T) {
 	}
 	for s, d := range want {
 		sameNamespace(t, src, dst, s, d)
+	}
+}
+
+// TestRestoreFromEveryProvider: the snapshot exported to S3 (versitygw),
+// Azure (Azurite) and GCS (fake-gcs-server) buckets is restored from each
+// bucket, read through its blob driver, into a database of its own;
+// every document, index and option equals the source's.
+func TestRestoreFromEveryProvider(t *testing.T) {
+	srcURI := testenv.FerretDB(t)
+	src := connect(t, srcURI)
+	nss := loadSource(t, src)
+	s3srv, az, gcs := testenv.VersityGW(t), testenv.Azurite(t), testenv.FakeGCS(t)
+	s3srv.CreateBucket(t, "restore-s3")
+	az.CreateContainer(t, "restore-azure")
+	gcs.CreateBucket(t, "restore-gcs")
+	t.Setenv("RESTORE_TEST_AK", s3srv.AccessKey)
+	t.Setenv("RESTORE_TEST_SK", s3srv.SecretKey)
+	t.Setenv("RESTORE_TEST_AZ", az.AccountKey)
+	const s3Role, azRole, gcsRole = "c00000000000000000000002", "c00000000000000000000003", "c00000000000000000000004"
+	roles := fmt.Sprintf(`          - {id: %s, provider: AWS, aws: {accessKeyId: env:RESTORE_TEST_AK, secretAccessKey: env:RESTORE_TEST_SK, region: %s, endpoint: %q, usePathStyle: true}}
+          - {id: %s, provider: AZURE, azure: {accountName: %s, accountKey: env:RESTORE_TEST_AZ, endpoint: %q}}
+          - {id: %s, provider: GCP, gcp: {endpoint: %q}}
+`, s3Role, s3srv.Region, s3srv.Endpoint, azRole, az.AccountName, az.ServiceURL, gcsRole, gcs.Endpoint)
+	exports := exportSource(t, srcURI, roles,
+		exportTarget{atlas.AWS, s3Role, "restore-s3"}, exportTarget{atlas.Azure, azRole, "restore-azure"}, exportTarget{atlas.GCP, gcsRole, "restore-gcs"})
+	dst := connect(t, testenv.FerretDB(t))
+	for i, name := range []string{"s3", "azure", "gcs"} {
+		t.Run(name, func(t *testing.T) {
+			o := restore.Options{Namespaces: restore.NamespaceOptions{From: []string{"$db$.$c$"}, To: []string{name + "_$db$.$c$"}}}
+			rep, err := engine(t, exports[i].bucket, exports[i].prefix, dst, o).Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Namespaces) != len(nss) {
+				t.Fatalf("restored %d namespaces, want %d", len(rep.Namespaces), len(nss))
+			}
+			for _, ns := range nss {
+				sameNamespace(t, src, dst, ns, name+"_"+ns)
+			}
+		})
 	}
 }

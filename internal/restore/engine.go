@@ -142,6 +142,9 @@ func RunID(ex *Export, sourceName string, o NamespaceOptions) string {
 // fails; Run fails on bad input (naming the file and line), on a count
 // that differs, and on any write the target refuses.
 func (e *Engine) Run(ctx context.Context) (*Report, error) {
+	if e.Source == nil || e.Client == nil || e.Progress == nil {
+		return nil, errors.New("restore: Engine needs a Source, a Client and a Progress")
+	}
 	o := e.Options
 	if err := o.normalize(); err != nil {
 		return nil, err

@@ -185,12 +185,15 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 		slots: make(chan struct{}, o.Parallelism)}
 	report := &Report{Run: run, Problems: ex.Problems}
 
+	logCtx, stopLog := context.WithCancel(ctx)
+	go r.logProgress(logCtx, 10*time.Second)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Parallelism)
 	for _, p := range plan {
 		g.Go(func() error { return r.restoreNamespace(gctx, p) })
 	}
 	loadErr := g.Wait()
+	stopLog()
 	// Record the outcome even when ctx is cancelled: the next run reads it.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()

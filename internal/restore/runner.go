@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -20,6 +21,7 @@ type runner struct {
 	resumed               bool
 	batchDocs, batchBytes int
 	slots                 chan struct{} // data files loading at once
+	docs, bytes           atomic.Int64  // loaded by this run, for progress logs
 }
 
 // restoreNamespace creates p's collection, loads its data files and builds
@@ -168,6 +170,8 @@ func (r *runner) loadFile(ctx context.Context, p *planned, f DataFile, fr FileRe
 			r.e.log().Info("documents written by the interrupted run found in place", "file", f.Key, "line", b.lines[0], "documents", res.rewritten)
 		}
 		uncertain = false
+		r.docs.Add(int64(len(b.docs)))
+		r.bytes.Add(int64(b.bytes))
 		fr.Docs = b.first + int64(len(b.docs))
 		fr.Duplicates += res.duplicates
 		// A written batch is recorded even when the restore is being
@@ -195,4 +199,22 @@ func (r *runner) loadFile(ctx context.Context, p *planned, f DataFile, fr FileRe
 		return err
 	}
 	return nil
+}
+
+// logProgress logs the documents loaded so far every interval until ctx
+// ends.
+func (r *runner) logProgress(ctx context.Context, interval time.Duration) {
+	start := time.Now()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			secs := time.Since(start).Seconds()
+			r.e.log().Info("restoring", "documents", r.docs.Load(), "MiB", r.bytes.Load()>>20,
+				"docsPerSecond", int64(float64(r.docs.Load())/secs), "MBPerSecond", float64(r.bytes.Load())/1e6/secs)
+		}
+	}
 }

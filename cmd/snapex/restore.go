@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -17,6 +18,9 @@ import (
 
 	"github.com/snapex/snapex/internal/restore"
 )
+
+// restoreMemoryLimitMiB is the restore command's soft memory limit.
+const restoreMemoryLimitMiB = 192
 
 // restoreSource opens restore sources; only local directories until the
 // shared store opener (s3://, azure://, gs://, access roles) is wired in.
@@ -44,7 +48,7 @@ func runRestore(args []string) error {
 	fs.BoolVar(&o.AllowIncomplete, "allow-incomplete", false, "restore an export without .complete or with missing files, reporting what is missing")
 	fs.IntVar(&o.Parallelism, "parallel", 4, "data files loaded at once")
 	fs.IntVar(&o.BatchDocs, "batch-docs", 1000, "documents per bulk insert (a resumed restore keeps its first value)")
-	batchMiB := fs.Int("batch-mib", 8, "MiB of BSON per bulk insert at most (a resumed restore keeps its first value)")
+	batchMiB := fs.Int("batch-mib", 4, "MiB of BSON per bulk insert at most (a resumed restore keeps its first value)")
 	stateDB := fs.String("state-db", restore.DefaultStateDB, "database of the target that records progress")
 	fs.BoolVar(&o.Restart, "restart", false, "forget this restore's recorded progress and start over")
 	verbose := fs.Bool("v", false, "log every collection and batch")
@@ -71,6 +75,13 @@ Run the same command again after an interruption: it continues where it stopped.
 	o.Indexes = restore.IndexTiming(*idx)
 	o.BatchBytes = *batchMiB << 20
 
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit keeps the collector from letting garbage pile up
+		// to twice the live heap; the live heap is bounded by the batches
+		// in flight (--parallel × 3 × --batch-mib, plus one wire message
+		// per file).
+		debug.SetMemoryLimit(restoreMemoryLimitMiB << 20)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	src := fs.Arg(0)

@@ -49,7 +49,7 @@ type Options struct {
 	// memory is bounded by about three batches per file in flight.
 	Parallelism int
 	// BatchDocs and BatchBytes bound one bulk insert (default 1000
-	// documents, 8 MiB of BSON). A resumed run keeps the values it was
+	// documents, 4 MiB of BSON). A resumed run keeps the values it was
 	// started with.
 	BatchDocs  int
 	BatchBytes int
@@ -80,7 +80,7 @@ func (o *Options) normalize() error {
 		o.BatchDocs = 1000
 	}
 	if o.BatchBytes <= 0 {
-		o.BatchBytes = 8 << 20
+		o.BatchBytes = 4 << 20
 	}
 	return nil
 }

@@ -117,17 +117,13 @@ func TestRestoreSurvivesSIGKILL(t *testing.T) {
 				t.Logf("the restore finished before the kill:\n%s", out.String())
 			}
 		}
-		final := exec.Command(bin, args...)
-		out, err := final.CombinedOutput()
+		out, rss, err := restore.RunMeasured(exec.Command(bin, args...))
 		if err != nil {
 			t.Fatalf("round %d: final run: %v\n%s", round, err, out)
 		}
-		if ru, ok := final.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			// Linux reports ru_maxrss in KiB.
-			t.Logf("round %d: final run peak RSS %d MiB", round, ru.Maxrss>>10)
-			if ru.Maxrss > 256<<10 {
-				t.Errorf("round %d: peak RSS %d MiB, want under 256 MiB", round, ru.Maxrss>>10)
-			}
+		t.Logf("round %d: final run peak RSS %d MiB", round, rss>>10)
+		if rss > 256<<10 {
+			t.Errorf("round %d: peak RSS %d MiB, want under 256 MiB", round, rss>>10)
 		}
 		if !strings.Contains(string(out), "complete") || strings.Contains(string(out), "differs") {
 			t.Errorf("round %d: report:\n%s", round, out)

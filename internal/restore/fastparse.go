@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"math"
 	"strconv"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -13,8 +14,8 @@ import (
 // fastParse converts one Extended JSON document (canonical or relaxed)
 // straight to BSON, appending to dst. It covers what exports hold: plain
 // JSON values and the wrappers $oid, $numberInt, $numberLong,
-// $numberDouble, $date ({"$numberLong"} or an ISO string without
-// fractions beyond milliseconds), $binary (v2 form), $timestamp,
+// $numberDouble, $date ({"$numberLong"}, or a UTC ISO string with at most
+// milliseconds), $binary (v2 form), $timestamp,
 // $regularExpression, $symbol, $minKey, $maxKey and $undefined, with
 // their fields in the order the specification writes them. For anything
 // else ($numberDecimal, $code, legacy forms, odd orders, bad input) it
@@ -309,9 +310,23 @@ func (p *fastParser) object(typePos int) bool {
 		p.out[typePos] = 0x01
 		p.out = binary.LittleEndian.AppendUint64(p.out, math.Float64bits(f))
 	case "$date":
+		if p.peek() == '"' {
+			// Relaxed form: only the shape relaxed writers produce,
+			// YYYY-MM-DDTHH:MM:SS[.f{1,3}]Z; other ISO-8601 spellings
+			// are left to the driver.
+			s, ok := p.str()
+			if !ok {
+				return false
+			}
+			ms, ok := isoMillis(s)
+			if !ok {
+				return false
+			}
+			p.out[typePos] = 0x09
+			p.out = binary.LittleEndian.AppendUint64(p.out, uint64(ms))
+			break
+		}
 		if p.peek() != '{' {
-			// Relaxed ISO-8601 dates are left to the driver, whose
-			// accepted formats this need not copy.
 			return false
 		}
 		p.pos++
@@ -573,4 +588,52 @@ func hasNUL(s []byte) bool {
 		}
 	}
 	return false
+}
+
+// isoMillis parses YYYY-MM-DDTHH:MM:SS[.f{1,3}]Z (years 1970–9999, the
+// range relaxed Extended JSON writes as strings) into milliseconds since
+// the epoch.
+func isoMillis(s []byte) (int64, bool) {
+	if len(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[len(s)-1] != 'Z' {
+		return 0, false
+	}
+	num := func(b []byte) (int, bool) {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(s[0:4])
+	month, ok2 := num(s[5:7])
+	day, ok3 := num(s[8:10])
+	hour, ok4 := num(s[11:13])
+	minute, ok5 := num(s[14:16])
+	sec, ok6 := num(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || year < 1970 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return 0, false
+	}
+	ms := 0
+	switch frac := s[19 : len(s)-1]; {
+	case len(frac) == 0:
+	case frac[0] == '.' && len(frac) >= 2 && len(frac) <= 4:
+		f, ok := num(frac[1:])
+		if !ok {
+			return 0, false
+		}
+		for range 4 - len(frac) {
+			f *= 10
+		}
+		ms = f
+	default:
+		return 0, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+	if t.Day() != day { // 31 February and its kind
+		return 0, false
+	}
+	return t.Unix()*1000 + int64(ms), true
 }

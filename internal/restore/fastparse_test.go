@@ -114,6 +114,23 @@ func TestFastParseMatchesDriver(t *testing.T) {
 			}
 		}
 	}
+	// Relaxed dates in the shapes the fast path takes and in others.
+	for _, d := range []string{"1970-01-01T00:00:00Z", "2023-11-14T22:13:20.5Z", "2023-11-14T22:13:20.05Z", "2024-02-29T23:59:59.999Z",
+		"9999-12-31T23:59:59.999Z", "2023-02-31T00:00:00Z", "2023-11-14T22:13:20.1234Z", "2023-11-14T22:13:20+01:00", "1969-12-31T23:59:59Z"} {
+		text := []byte(`{"_id":1,"d":{"$date":"` + d + `"}}`)
+		if ok := checkAgainstDriver(t, text); ok != (strings.Count(d, "Z") == 1 && !strings.Contains(d, "02-31") && !strings.Contains(d, "1234") && !strings.HasPrefix(d, "1969")) {
+			t.Errorf("fastParse on %s: accepted %v", text, ok)
+		}
+	}
+	relaxedDates := 0
+	for i := range 40 {
+		if checkAgainstDriver(t, renderings(t, bson.D{{Key: "_id", Value: int32(i)}, {Key: "d", Value: bson.DateTime(1_700_000_000_000 + int64(i)*123_457)}})[1]) {
+			relaxedDates++
+		}
+	}
+	if relaxedDates != 40 {
+		t.Errorf("fastParse took %d of 40 relaxed dates the driver wrote", relaxedDates)
+	}
 	text, _ := benchCorpus(t, 200)
 	for _, line := range bytes.Split(bytes.TrimSpace(text), []byte("\n")) {
 		if !checkAgainstDriver(t, line) {

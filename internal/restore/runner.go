@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -162,7 +163,7 @@ func (r *runner) loadFile(ctx context.Context, p *planned, f DataFile, fr FileRe
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		res, err := insertBatch(ctx, coll, f.Key, b, r.o.Duplicates, uncertain)
+		res, err := r.insertRetrying(ctx, coll, f.Key, b, uncertain)
 		if err != nil {
 			return err
 		}
@@ -177,7 +178,7 @@ func (r *runner) loadFile(ctx context.Context, p *planned, f DataFile, fr FileRe
 		// A written batch is recorded even when the restore is being
 		// stopped, so that the next run has less to check.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		err = r.e.Progress.SaveFile(sctx, r.run, fr)
+		err = r.retryTransient(sctx, "record progress of "+f.Key, func(bool) error { return r.e.Progress.SaveFile(sctx, r.run, fr) })
 		cancel()
 		if err != nil {
 			return err
@@ -217,4 +218,40 @@ func (r *runner) logProgress(ctx context.Context, interval time.Duration) {
 				"docsPerSecond", int64(float64(r.docs.Load())/secs), "MBPerSecond", float64(r.bytes.Load())/1e6/secs)
 		}
 	}
+}
+
+// transientRetries is how many times a write to the target is tried
+// again after a network error or timeout before the restore fails.
+const transientRetries = 4
+
+// retryTransient runs fn until it succeeds, fails otherwise than
+// transiently, or has failed transientRetries+1 times, waiting longer
+// after each failure. fn learns whether an earlier attempt failed.
+func (r *runner) retryTransient(ctx context.Context, what string, fn func(retry bool) error) error {
+	delay := 250 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := fn(attempt > 0)
+		if err == nil || attempt == transientRetries || ctx.Err() != nil || !(mongo.IsNetworkError(err) || mongo.IsTimeout(err)) {
+			return err
+		}
+		r.e.log().Warn("write to the target failed; trying again", "what", what, "attempt", attempt+1, "err", err)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		delay *= 2
+	}
+}
+
+// insertRetrying writes a batch, sending it again after transient errors
+// in uncertain mode: the failed attempt may have written some or all of it.
+func (r *runner) insertRetrying(ctx context.Context, coll *mongo.Collection, key string, b *batch, uncertain bool) (insertResult, error) {
+	var res insertResult
+	err := r.retryTransient(ctx, fmt.Sprintf("insert %s from line %d", key, b.lines[0]), func(retry bool) error {
+		var err error
+		res, err = insertBatch(ctx, coll, key, b, r.o.Duplicates, uncertain || retry)
+		return err
+	})
+	return res, err
 }

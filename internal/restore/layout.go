@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/snapex/snapex/internal/blob"
 )
 
@@ -138,6 +140,11 @@ func Scan(ctx context.Context, b blob.Bucket, prefix string, allowIncomplete boo
 		ns.Files = append(ns.Files, DataFile{Key: obj.Key, ReplicaSet: rs, N: n, Size: obj.Size})
 	}
 	dataFiles, metaFiles := 0, 0
+	// metadata.json files are read concurrently: an export of thousands
+	// of collections in a cloud bucket would otherwise wait a round trip
+	// per collection.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
 	for _, ns := range byName {
 		if len(ns.Files) == 0 && ns.MetadataKey == "" {
 			continue
@@ -150,15 +157,21 @@ func Scan(ctx context.Context, b blob.Bucket, prefix string, allowIncomplete boo
 			continue
 		}
 		metaFiles++
-		data, err := b.ReadAll(ctx, ns.MetadataKey)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", ns.MetadataKey, err)
-		}
-		md, err := ParseMetadata(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", ns.MetadataKey, err)
-		}
-		ns.Metadata = md
+		g.Go(func() error {
+			data, err := b.ReadAll(gctx, ns.MetadataKey)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", ns.MetadataKey, err)
+			}
+			md, err := ParseMetadata(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", ns.MetadataKey, err)
+			}
+			ns.Metadata = md
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	sort.Slice(ex.Namespaces, func(i, j int) bool {
 		a, b := ex.Namespaces[i], ex.Namespaces[j]

@@ -142,3 +142,21 @@ func TestRestoreAtlasLayout(t *testing.T) {
 		t.Errorf("shop.log options %s, want capped", specs[0].Options)
 	}
 }
+
+// TestRestoreIndexTiming: indexes built before the data, or not at all.
+func TestRestoreIndexTiming(t *testing.T) {
+	dir := t.TempDir()
+	atlasExport(t, dir)
+	client := connect(t, testenv.FerretDB(t))
+	for timing, want := range map[restore.IndexTiming]int{restore.IndexesBefore: 3, restore.IndexesNone: 1} {
+		db := "timing_" + string(timing)
+		o := restore.Options{Indexes: timing, Namespaces: restore.NamespaceOptions{Include: []string{"sample_mflix.movies"},
+			From: []string{"sample_mflix.movies"}, To: []string{db + ".movies"}}}
+		if _, err := engine(t, openDir(t, dir), atlasPrefix, client, o).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if idx := indexSpecs(t, client.Database(db).Collection("movies")); len(idx) != want {
+			t.Errorf("indexes %s: %v, want %d", timing, idx, want)
+		}
+	}
+}

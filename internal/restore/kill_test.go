@@ -48,12 +48,11 @@ func killExport(t *testing.T, dir string) map[string][]bson.D {
 	return docs
 }
 
-// buildSnapex builds the snapex command.
+// buildSnapex builds the snapex command into the test's directory.
 func buildSnapex(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "snapex")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/snapex/snapex/cmd/snapex").CombinedOutput()
-	if err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/snapex/snapex/cmd/snapex").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
@@ -142,5 +141,34 @@ func TestRestoreSurvivesSIGKILL(t *testing.T) {
 				t.Errorf("%s%s indexes %v", target, ns, idx)
 			}
 		}
+	}
+}
+
+// TestRestoreCommandReportsBadInput: the command exits non-zero with the
+// file and line on stderr and prints which collections are complete.
+func TestRestoreCommandReportsBadInput(t *testing.T) {
+	bin := buildSnapex(t)
+	dir := t.TempDir()
+	atlasExport(t, dir)
+	replaceLine(t, filepath.Join(dir, filepath.FromSlash(moviesFile1)), 5, `{"_id": {"$oid": "573a1390f29e313f20100194"}, "year": {"$numberInt": "x"}}`)
+	uri := testenv.FerretDB(t)
+	cmd := exec.Command(bin, "restore", "--uri", uri, "--parallel", "1", filepath.Join(dir, filepath.FromSlash(atlasPrefix)))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v\nstdout:\n%s\nstderr:\n%s", err, &stdout, &stderr)
+	}
+	// The source is the export's directory: keys are relative to it.
+	if !strings.Contains(stderr.String(), "snapex: restore: data file "+strings.TrimPrefix(moviesFile1, atlasPrefix+"/")+" line 5: not an Extended JSON document") {
+		t.Errorf("stderr does not name the file and line:\n%s", &stderr)
+	}
+	if !strings.Contains(stdout.String(), "sample_mflix.movies") || !strings.Contains(stdout.String(), "failed") {
+		t.Errorf("report:\n%s", &stdout)
+	}
+	// No export at all: refused before anything is written.
+	out, err := exec.Command(bin, "restore", "--uri", uri, t.TempDir()).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), ".complete is missing") {
+		t.Errorf("empty directory: %v\n%s", err, out)
 	}
 }

@@ -6,6 +6,7 @@
 //	snapex config check [--config F]   validate a config file without starting
 //	snapex snapshot import …           register a mongodump directory as a snapshot
 //	snapex export cancel JOB_ID        cancel an export
+//	snapex restore --uri URI SOURCE    load an export (a bucket URL or a directory) into MongoDB
 //	snapex backups …                   the Atlas CLI's backup commands, through the API
 //	snapex version                     print the version
 package main

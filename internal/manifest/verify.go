@@ -76,18 +76,24 @@ type complete struct {
 func Verify(ctx context.Context, b blob.Bucket, prefix string) (*Report, error) {
 	prefix = strings.TrimSuffix(prefix, "/")
 	rep := &Report{Prefix: prefix}
+	// base is what precedes a relative key; an export at the root of a
+	// bucket (a local directory given as is) has none.
+	base := ""
+	if prefix != "" {
+		base = prefix + "/"
+	}
 	objects := map[string]int64{}
-	for info, err := range b.List(ctx, prefix+"/") {
+	for info, err := range b.List(ctx, base) {
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", prefix, err)
 		}
-		objects[strings.TrimPrefix(info.Key, prefix+"/")] = info.Size
+		objects[strings.TrimPrefix(info.Key, base)] = info.Size
 	}
 	if len(objects) == 0 {
 		return nil, fmt.Errorf("no export under %q", prefix)
 	}
 	var c complete
-	if raw, err := b.ReadAll(ctx, prefix+"/.complete"); err != nil {
+	if raw, err := b.ReadAll(ctx, base+".complete"); err != nil {
 		rep.fail(".complete", "missing or unreadable: %v", err)
 	} else if err := json.Unmarshal(raw, &c); err != nil || c.TotalFiles == nil {
 		rep.fail(".complete", "not the JSON object of an export (%v)", err)
@@ -96,11 +102,11 @@ func Verify(ctx context.Context, b blob.Bucket, prefix string) (*Report, error) 
 	}
 	if _, ok := objects[Name]; ok || c.SnapexManifest != nil {
 		rep.WithManifest = true
-		if err := verifyWithManifest(ctx, b, prefix, objects, &c, rep); err != nil {
+		if err := verifyWithManifest(ctx, b, base, objects, &c, rep); err != nil {
 			return nil, err
 		}
 	} else {
-		if err := verifyPlain(ctx, b, prefix, objects, &c, rep); err != nil {
+		if err := verifyPlain(ctx, b, base, objects, &c, rep); err != nil {
 			return nil, err
 		}
 	}
@@ -108,8 +114,8 @@ func Verify(ctx context.Context, b blob.Bucket, prefix string) (*Report, error) 
 	return rep, nil
 }
 
-func verifyWithManifest(ctx context.Context, b blob.Bucket, prefix string, objects map[string]int64, c *complete, rep *Report) error {
-	raw, err := b.ReadAll(ctx, prefix+"/"+Name)
+func verifyWithManifest(ctx context.Context, b blob.Bucket, base string, objects map[string]int64, c *complete, rep *Report) error {
+	raw, err := b.ReadAll(ctx, base+Name)
 	if err != nil {
 		rep.fail(Name, "missing or unreadable, though .complete names it: %v", err)
 		return nil
@@ -142,7 +148,7 @@ func verifyWithManifest(ctx context.Context, b blob.Bucket, prefix string, objec
 		case size != f.Size:
 			res.Problem = fmt.Sprintf("size %d, manifest says %d (truncated or rewritten)", size, f.Size)
 		default:
-			d, err := digestOnly(ctx, b, prefix+"/"+f.Key)
+			d, err := digestOnly(ctx, b, base+f.Key)
 			switch {
 			case err != nil:
 				res.Problem = err.Error()
@@ -184,7 +190,7 @@ func digestOnly(ctx context.Context, b blob.Bucket, key string) (Digest, error) 
 	return Digest{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
-func verifyPlain(ctx context.Context, b blob.Bucket, prefix string, objects map[string]int64, c *complete, rep *Report) error {
+func verifyPlain(ctx context.Context, b blob.Bucket, base string, objects map[string]int64, c *complete, rep *Report) error {
 	keys := make([]string, 0, len(objects))
 	for k := range objects {
 		keys = append(keys, k)
@@ -199,27 +205,27 @@ func verifyPlain(ctx context.Context, b blob.Bucket, prefix string, objects map[
 		if key == ".complete" {
 			continue
 		}
-		dir, base := path.Split(key)
+		dir, name := path.Split(key)
 		dir = strings.TrimSuffix(dir, "/")
 		res := Result{Key: key, Size: objects[key]}
 		switch {
-		case base == "metadata.json":
+		case name == "metadata.json":
 			files++
 			hasMeta[dir] = true
-			raw, err := b.ReadAll(ctx, prefix+"/"+key)
+			raw, err := b.ReadAll(ctx, base+key)
 			if err != nil {
 				res.Problem = fmt.Sprintf("unreadable: %v", err)
 			} else if !validDocument(bytes.TrimSpace(raw)) {
 				res.Problem = "not one JSON object"
 			}
-		case strings.HasSuffix(base, ".json.gz") || strings.HasSuffix(base, ".parquet"):
+		case strings.HasSuffix(name, ".json.gz") || strings.HasSuffix(name, ".parquet"):
 			files++
 			dirs[dir] = true
 			e := ".json.gz"
-			if strings.HasSuffix(base, ".parquet") {
+			if strings.HasSuffix(name, ".parquet") {
 				e = ".parquet"
 			}
-			stem := strings.TrimSuffix(base, e)
+			stem := strings.TrimSuffix(name, e)
 			dot := strings.LastIndexByte(stem, '.')
 			n, err := strconv.Atoi(stem[dot+1:])
 			if dot < 0 || err != nil || n < 0 {
@@ -229,7 +235,7 @@ func verifyPlain(ctx context.Context, b blob.Bucket, prefix string, objects map[
 			rsKey := dir + "/" + stem[:dot]
 			chunks[rsKey] = append(chunks[rsKey], n)
 			ext[rsKey] = e
-			_, docs, err := Describe(ctx, b, prefix+"/"+key)
+			_, docs, err := Describe(ctx, b, base+key)
 			if err != nil {
 				res.Problem = err.Error()
 			}

@@ -146,22 +146,52 @@ func TestVerifyLocal(t *testing.T) {
 	})
 }
 
-func TestVerifyS3(t *testing.T) {
-	s3 := testenv.VersityGW(t)
-	s3.CreateBucket(t, "exports")
-	t.Setenv("VERIFY_TEST_AK", s3.AccessKey)
-	t.Setenv("VERIFY_TEST_SK", s3.SecretKey)
-	roles := `          - id: ` + s3Role + `
-            provider: AWS
+// TestVerifyCloudStores exports to S3 (versitygw), Azure (Azurite) and
+// GCS (fake-gcs-server) and verifies through the same blob.Bucket.
+func TestVerifyCloudStores(t *testing.T) {
+	cases := []struct {
+		name     string
+		provider atlas.Provider
+		setup    func(t *testing.T) string // returns the access role's YAML body
+	}{
+		{"s3", atlas.AWS, func(t *testing.T) string {
+			s3 := testenv.VersityGW(t)
+			s3.CreateBucket(t, "exports")
+			t.Setenv("VERIFY_TEST_AK", s3.AccessKey)
+			t.Setenv("VERIFY_TEST_SK", s3.SecretKey)
+			return `provider: AWS
             aws: {accessKeyId: env:VERIFY_TEST_AK, secretAccessKey: env:VERIFY_TEST_SK, region: us-east-1, endpoint: ` + s3.Endpoint + `, usePathStyle: true}`
-	f := newFixture(t, "", roles, "Cluster0", []string{"rs0"}, map[string]int{"shop.orders": 200, "crm.people": 10})
-	ctx := context.Background()
-	f.bucket = &atlas.ExportBucket{ID: atlas.NewObjectID(time.Now()), GroupID: groupID, BucketName: "exports", CloudProvider: atlas.AWS, RoleID: s3Role, CreatedAt: time.Now()}
-	mustDo(t, f.store.CreateBucket(ctx, f.bucket))
-	b := openLocal(t, f)
-	j := f.newJobWith(f.snap.ID, &atlas.ExportOptions{Format: atlas.FormatParquet, NSExclude: []string{"crm.*"}})
-	f.runOK(j)
-	checkVerify(t, b, j.Prefix, "shop/orders/rs0.1.parquet", true, append(append([]tamper{}, tampers...), editManifest))
+		}},
+		{"azure", atlas.Azure, func(t *testing.T) string {
+			az := testenv.Azurite(t)
+			az.CreateContainer(t, "exports")
+			t.Setenv("VERIFY_TEST_AZ", az.AccountKey)
+			return `provider: AZURE
+            azure: {accountName: ` + az.AccountName + `, accountKey: env:VERIFY_TEST_AZ, endpoint: "` + az.ServiceURL + `"}`
+		}},
+		{"gcs", atlas.GCP, func(t *testing.T) string {
+			gs := testenv.FakeGCS(t)
+			gs.CreateBucket(t, "exports")
+			return `provider: GCP
+            gcp: {endpoint: "` + gs.Endpoint + `"}`
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			roles := "          - id: " + s3Role + "\n            " + c.setup(t)
+			f := newFixture(t, "", roles, "Cluster0", []string{"rs0"}, map[string]int{"shop.orders": 200, "crm.people": 10})
+			ctx := context.Background()
+			f.bucket = &atlas.ExportBucket{ID: atlas.NewObjectID(time.Now()), GroupID: groupID, BucketName: "exports", CloudProvider: c.provider, RoleID: s3Role, CreatedAt: time.Now()}
+			mustDo(t, f.store.CreateBucket(ctx, f.bucket))
+			b := openLocal(t, f)
+			j := f.newJobWith(f.snap.ID, &atlas.ExportOptions{Format: atlas.FormatParquet, NSExclude: []string{"crm.*"}})
+			f.runOK(j)
+			checkVerify(t, b, j.Prefix, "shop/orders/rs0.1.parquet", true, append(append([]tamper{}, tampers...), editManifest))
+			plain := f.newJob()
+			f.runOK(plain)
+			checkVerify(t, b, plain.Prefix, "shop/orders/rs0.1.json.gz", false, tampers)
+		})
+	}
 }
 
 // TestManifestAfterResume interrupts a Parquet export after a few files

@@ -96,7 +96,7 @@ func TestMemoryStaysBounded(t *testing.T) {
 	first, _ := src.Next()
 	var out countingDiscard
 	start := time.Now()
-	n, size, eof, err := col.(*Collection).write(ctx, &out, src, first, 1<<40)
+	n, size, eof, err := col.(*Collection).Write(ctx, &out, src, first, 1<<40)
 	close(stop)
 	wg.Wait()
 	if err != nil || n != docs || !eof {

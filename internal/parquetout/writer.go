@@ -132,7 +132,7 @@ func (c *Collection) WriteFile(ctx context.Context, dest blob.Bucket, key string
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("start %s: %w", key, err)
 	}
-	docs, size, eof, err = c.write(ctx, writeOnly{w}, r, first, limit)
+	docs, size, eof, err = c.Write(ctx, writeOnly{w}, r, first, limit)
 	if err != nil {
 		_ = w.Abort()
 		return 0, 0, false, fmt.Errorf("%s: %w", key, err)
@@ -143,8 +143,8 @@ func (c *Collection) WriteFile(ctx context.Context, dest blob.Bucket, key string
 	return docs, size, eof, nil
 }
 
-// Write writes one Parquet file to w (see WriteFile).
-func (c *Collection) write(ctx context.Context, w io.Writer, r format.Documents, first bson.Raw, limit int64) (docs, size int64, eof bool, err error) {
+// Write writes one Parquet file to w (see WriteFile); w is not closed.
+func (c *Collection) Write(ctx context.Context, w io.Writer, r format.Documents, first bson.Raw, limit int64) (docs, size int64, eof bool, err error) {
 	fw, err := pqarrow.NewFileWriter(c.schema.arrow, w, c.props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("parquet writer: %w", err)

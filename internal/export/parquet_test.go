@@ -307,3 +307,24 @@ func TestParquetTypesReadByDuckDB(t *testing.T) {
 	check("query over a nested field", res[1][0]["n"], 1)
 	check("row groups of 2 rows", res[2][0]["groups"], 2)
 }
+
+// TestParquetShardedCluster: each shard writes its own file series of a
+// collection; DuckDB reads them as one table and the manifest verifies.
+func TestParquetShardedCluster(t *testing.T) {
+	f := newFixture(t, "", "", "Sharded0", []string{"shard0", "shard1"}, map[string]int{"shop.orders": 150})
+	j := f.newJobWith(f.snap.ID, &atlas.ExportOptions{Format: atlas.FormatParquet, Parquet: &atlas.ParquetOptions{Compression: "gzip"}})
+	f.runOK(j)
+	res := duckdbtest.Query(t,
+		fmt.Sprintf("SELECT rs, count(*)::INTEGER AS n FROM read_parquet('%s', union_by_name=true) GROUP BY rs ORDER BY rs", f.parquetGlob(j, "shop", "orders")),
+		fmt.Sprintf("SELECT count(*)::INTEGER AS files FROM glob('%s') WHERE file LIKE '%%/shard1.%%'", f.parquetGlob(j, "shop", "orders")))
+	if got := fmt.Sprint(res[0]); got != "[map[n:150 rs:shard0] map[n:150 rs:shard1]]" {
+		t.Fatalf("rows per shard: %s", got)
+	}
+	if res[1][0]["files"].(float64) < 2 {
+		t.Fatalf("shard1 files: %v", res[1])
+	}
+	rep, err := manifest.Verify(context.Background(), openLocal(t, f), j.Prefix)
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify: %v %v %+v", err, rep.Problems, rep.Files)
+	}
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real servers and tools that snapex tests start through
 # internal/testenv: PostgreSQL (Debian package), versitygw (S3), Azurite
-# (Azure Blob), and the programs of the tools/ module (FerretDB runner,
+# (Azure Blob), DuckDB's Node binding (Parquet checks), and the programs of
+# the tools/ module (FerretDB runner,
 # mongo-tools). Everything except PostgreSQL goes under <repo>/.cache.
 #
 # Idempotent: what is already installed at the pinned version is skipped,
@@ -10,6 +11,7 @@ set -euo pipefail
 
 VERSITYGW_VERSION=v1.8.0
 AZURITE_VERSION=3.37.0
+DUCKDB_NODE_VERSION=1.5.6-r.1
 MONGO_TOOLS=(bsondump mongodump mongoexport mongoimport mongorestore)
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -73,6 +75,19 @@ install_azurite() {
 	npm install --no-audit --no-fund --prefix "$cache" "azurite@$AZURITE_VERSION"
 }
 
+# install_duckdb installs DuckDB's Node binding (a prebuilt binary), which
+# the Parquet export tests run through node (internal/duckdbtest).
+install_duckdb() {
+	local pkg="$cache/node_modules/@duckdb/node-api/package.json"
+	if grep -q "\"version\": \"$DUCKDB_NODE_VERSION\"" "$pkg" 2>/dev/null; then
+		say "@duckdb/node-api $DUCKDB_NODE_VERSION: present, skipping"
+		return
+	fi
+	need npm
+	say "@duckdb/node-api $DUCKDB_NODE_VERSION: npm install --prefix $cache (a few seconds)"
+	npm install --no-audit --no-fund --prefix "$cache" "@duckdb/node-api@$DUCKDB_NODE_VERSION"
+}
+
 # tools_hash fingerprints the tools/ module so its binaries are rebuilt
 # only when its sources or dependencies change.
 tools_hash() {
@@ -117,6 +132,7 @@ ensure_gitignore() {
 install_postgres
 install_versitygw
 install_azurite
+install_duckdb
 build_tools
 ensure_gitignore
 say "done; test servers are in $bin and $cache/node_modules/.bin"

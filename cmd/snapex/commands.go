@@ -22,6 +22,7 @@ func newRootCommand() *cobra.Command {
 		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(verifyCommand())
 	root.AddCommand(serveCommand(), initCommand(), configCommand(), snapshotCommand(), exportCommand(), restoreCommand(), versionCommand(),
 		cli.NewBackupsCommand(cli.Env{Getenv: os.Getenv, UserAgent: "snapex-cli/" + version}))
 	return root

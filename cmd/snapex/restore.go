@@ -2,24 +2,19 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/snapex/snapex/internal/blob"
 	"github.com/snapex/snapex/internal/cli"
-	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/restore"
-	"github.com/snapex/snapex/internal/stores"
 	"github.com/spf13/cobra"
 )
 
@@ -30,7 +25,7 @@ const restoreMemoryLimitMiB = 192
 // own options.
 type restoreFlags struct {
 	uri, dups, indexes, stateDB string
-	cfgPath, projectID, roleID  string
+	source                      sourceFlags
 	batchMiB                    int
 	verbose                     bool
 }
@@ -72,48 +67,10 @@ interruption: it continues where it stopped.`,
 	fl.IntVar(&f.batchMiB, "batch-mib", 4, "MiB of BSON per bulk insert at most (a resumed restore keeps its first value)")
 	fl.StringVar(&f.stateDB, "state-db", restore.DefaultStateDB, "database of the target that records progress")
 	fl.BoolVar(&o.Restart, "restart", false, "forget this restore's recorded progress and start over")
-	fl.StringVar(&f.cfgPath, "config", "", "snapex config whose access role (--projectId, --roleId) supplies the source's credentials")
-	fl.StringVar(&f.projectID, "projectId", "", "project of the access role (with --config)")
-	fl.StringVar(&f.roleID, "roleId", "", "access role whose credentials open the source (with --config)")
+	f.source.addFlags(cmd)
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log every collection and batch")
 	_ = cmd.MarkFlagRequired("uri")
 	return cmd
-}
-
-// restoreSourceCredentials returns the access role's credentials named by
-// the flags, or none (the store's default chain).
-func restoreSourceCredentials(f restoreFlags) (stores.Credentials, *stores.Opener, error) {
-	if f.cfgPath == "" {
-		if f.roleID != "" || f.projectID != "" {
-			return stores.Credentials{}, nil, errors.New("--roleId and --projectId need --config")
-		}
-		return stores.Credentials{}, &stores.Opener{}, nil
-	}
-	cfg, err := config.Load(f.cfgPath)
-	if err != nil {
-		return stores.Credentials{}, nil, err
-	}
-	if f.roleID == "" {
-		return stores.Credentials{}, newOpener(cfg), nil
-	}
-	role, ok := cfg.Catalog().AccessRole(f.projectID, f.roleID)
-	if !ok {
-		return stores.Credentials{}, nil, fmt.Errorf("no access role %s in project %s of %s", f.roleID, f.projectID, f.cfgPath)
-	}
-	return stores.Credentials{AWS: role.AWS, Azure: role.Azure, GCP: role.GCP, Local: role.Local}, newOpener(cfg), nil
-}
-
-// openRestoreSource opens SOURCE through the one store opener; a plain
-// path is a local directory.
-func openRestoreSource(ctx context.Context, src string, f restoreFlags) (blob.Bucket, string, error) {
-	if !strings.Contains(src, "://") {
-		return restore.OpenLocal(ctx, src)
-	}
-	creds, opener, err := restoreSourceCredentials(f)
-	if err != nil {
-		return nil, "", err
-	}
-	return opener.OpenURL(ctx, src, creds)
 }
 
 func runRestore(ctx context.Context, src string, f restoreFlags, o restore.Options) error {
@@ -133,7 +90,7 @@ func runRestore(ctx context.Context, src string, f restoreFlags, o restore.Optio
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	bucket, prefix, err := openRestoreSource(ctx, src, f)
+	bucket, prefix, err := f.source.open(ctx, src)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}

@@ -10,9 +10,12 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/export"
+	"github.com/snapex/snapex/internal/export/format"
 	"github.com/snapex/snapex/internal/jobs"
+	"github.com/snapex/snapex/internal/parquetout"
 	"github.com/snapex/snapex/internal/queue"
 	"github.com/snapex/snapex/internal/service"
 	"github.com/snapex/snapex/internal/store"
@@ -44,6 +47,7 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, ss *pr
 		Store: st, Catalog: cfg.Catalog(), Snapshots: snaps, Runner: runner, Log: log,
 		Destinations: ss.dests,
 		ChunkBytes:   int64(x.ChunkMiB) << 20, Parallelism: x.Parallelism, GzipLevel: x.GzipLevel,
+		Formats: map[string]format.Format{atlas.FormatParquet: parquetout.Format{}},
 	}
 	tk := &taker.Taker{
 		Store: st, Catalog: cfg.Catalog(), Snapshots: snaps, Log: log,

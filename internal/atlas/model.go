@@ -205,6 +205,9 @@ type ExportJob struct {
 	StateReason         *StateReason
 	CreatedAt           time.Time
 	FinishedAt          *time.Time
+	// Options are snapex's extensions (snapexOptions); nil for a plain
+	// Atlas export.
+	Options *ExportOptions
 }
 
 // ID is a stable 24-hex id derived from the project and cluster name;

@@ -31,6 +31,7 @@ func jobCreate(s *session) *cobra.Command {
 	l := &leaf{s: s}
 	var cluster, bucketID, snapshotID string
 	var custom map[string]string
+	var ext exportOptionFlags
 	cmd := &cobra.Command{
 		Use:     "create",
 		Short:   "Export a snapshot into an export bucket",
@@ -49,6 +50,13 @@ func jobCreate(s *session) *cobra.Command {
 				}
 				req.CustomData = &labels
 			}
+			if opts := ext.options(cmd); opts != nil {
+				job, err := createExportWithOptions(c, cluster, req, opts)
+				if err != nil {
+					return err
+				}
+				return c.print.print(job, jobCreateTable)
+			}
 			job, _, err := c.api.CloudBackupsApi.CreateBackupExport(c.ctx, c.groupID, cluster, req).Execute()
 			if err != nil {
 				return apiError(c.profile, "create export job", err)
@@ -62,6 +70,7 @@ func jobCreate(s *session) *cobra.Command {
 	cmd.Flags().StringVar(&snapshotID, "snapshotId", "", "id of the snapshot to export")
 	_ = cmd.MarkFlagRequired("snapshotId")
 	cmd.Flags().StringToStringVar(&custom, "customData", nil, "key=value pairs written into the export's .complete file")
+	ext.add(cmd)
 	return cmd
 }
 

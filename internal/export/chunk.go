@@ -23,6 +23,10 @@ func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Buc
 		p.Done = true
 		return log.add(ctx, p)
 	}
+	fc, err := e.formatCollection(ctx, snap, job, u)
+	if err != nil {
+		return err
+	}
 	r, err := snap.OpenCollection(ctx, u.key.ReplicaSet, u.key.DB, u.key.Coll)
 	if err != nil {
 		return fmt.Errorf("open %s.%s on %s: %w", u.key.DB, u.key.Coll, u.key.ReplicaSet, err)
@@ -43,12 +47,17 @@ func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Buc
 			return fmt.Errorf("read %s.%s on %s: %w", u.key.DB, u.key.Coll, u.key.ReplicaSet, err)
 		}
 		if !eof {
-			key := dataKey(job.Prefix, u.key.DB, u.key.Coll, u.key.ReplicaSet, p.NextChunk)
+			key := fileKey(job, u, p.NextChunk)
 			var docs, bytes int64
-			docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.ChunkBytes, u.coll.BSONBytes-p.BytesDone, 2*runtime.GOMAXPROCS(0))
+			if fc != nil {
+				docs, bytes, eof, err = fc.WriteFile(ctx, dest, key, r, doc, e.ChunkBytes)
+			} else {
+				docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.ChunkBytes, u.coll.BSONBytes-p.BytesDone, 2*runtime.GOMAXPROCS(0))
+			}
 			if err != nil {
 				return err
 			}
+			noteDocuments(dest, key, docs)
 			p.NextChunk++
 			p.DocsDone += docs
 			p.BytesDone += bytes

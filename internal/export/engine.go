@@ -17,6 +17,7 @@ import (
 	"log/slog"
 
 	"github.com/snapex/snapex/internal/atlas"
+	"github.com/snapex/snapex/internal/export/format"
 	"github.com/snapex/snapex/internal/jobs"
 	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/store"
@@ -39,7 +40,10 @@ type Engine struct {
 	Parallelism int
 	// GzipLevel is the compression level.
 	GzipLevel int
-	Log       *slog.Logger
+	// Formats are the output formats other than Extended JSON, by
+	// snapexOptions.format (e.g. "parquet").
+	Formats map[string]format.Format
+	Log     *slog.Logger
 	// AfterChunk, when set, observes every data file once it is durable
 	// and its progress recorded, which happens in batches (metrics; tests
 	// use it to pace a job).

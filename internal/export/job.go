@@ -11,6 +11,7 @@ import (
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/blob"
+	"github.com/snapex/snapex/internal/manifest"
 	"github.com/snapex/snapex/internal/snapshot"
 	"github.com/snapex/snapex/internal/store"
 	"golang.org/x/sync/errgroup"
@@ -106,8 +107,14 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	if err := dest.WriteAll(ctx, atlas.PermissionCheckKey, nil, nil); err != nil {
 		return fmt.Errorf("permission check on %s bucket %s with access role %s: %w", bucketRow.CloudProvider, bucketRow.BucketName, bucketRow.RoleID, err)
 	}
+	var rec *manifest.Recorder
+	if job.Options != nil && job.Options.Manifest {
+		rec = manifest.NewRecorder(dest)
+		dest = rec
+	}
 
 	units, nss := plan(snap.Manifest)
+	units, nss = selectNamespaces(units, nss, job.Options)
 	progress, err := e.Store.ExportProgress(ctx, job.ID)
 	if err != nil {
 		return err
@@ -172,10 +179,15 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	if err := dest.Sync(ctx); err != nil {
 		return fmt.Errorf("make metadata.json files durable: %w", err)
 	}
-	for _, p := range t.snapshotProgress() {
+	final := t.snapshotProgress()
+	for _, p := range final {
 		files += p.NextChunk
 	}
-	complete, err := completeJSON(org, project, cluster, snapRow.CreatedAt, job, files)
+	ext, err := e.finishExtensions(ctx, dest, rec, snap, snapRow, job, units, nss, final)
+	if err != nil {
+		return err
+	}
+	complete, err := completeJSON(org, project, cluster, snapRow.CreatedAt, job, files, ext)
 	if err != nil {
 		return err
 	}

@@ -82,16 +82,19 @@ type completeDoc struct {
 	TotalFiles             int           `json:"totalFiles"`
 	Labels                 []atlas.Label `json:"labels"`
 	CustomData             []atlas.Label `json:"customData"`
+	// Extensions of a job with snapexOptions; absent from a plain job's.
+	*completeExtension
 }
 
 // completeJSON renders .complete; totalFiles counts every data file and
 // metadata.json uploaded under the prefix.
-func completeJSON(org atlas.Organization, project atlas.Project, cluster atlas.Cluster, snapCreated time.Time, job *atlas.ExportJob, totalFiles int) ([]byte, error) {
+func completeJSON(org atlas.Organization, project atlas.Project, cluster atlas.Cluster, snapCreated time.Time, job *atlas.ExportJob, totalFiles int, ext *completeExtension) ([]byte, error) {
 	d := completeDoc{
 		OrgID: org.ID, OrgName: org.Name, GroupID: project.ID, GroupName: project.Name,
 		ClusterUniqueID: cluster.ID(), ClusterName: cluster.Name,
 		SnapshotInitiationDate: snapCreated.UTC().Format("2006-01-02T15:04:05.000Z"),
 		TotalFiles:             totalFiles, Labels: cluster.Labels, CustomData: job.CustomData,
+		completeExtension: ext,
 	}
 	if d.Labels == nil {
 		d.Labels = []atlas.Label{}

@@ -22,6 +22,9 @@ type exportJobView struct {
 	SnapshotID     string             `json:"snapshotId"`
 	State          string             `json:"state"`
 	StateReason    *atlas.StateReason `json:"stateReason,omitempty"`
+	// SnapexOptions is snapex's extension, present only on jobs created
+	// with it, so plain jobs render exactly as Atlas's.
+	SnapexOptions *atlas.ExportOptions `json:"snapexOptions,omitempty"`
 }
 
 type exportStatusView struct {
@@ -33,7 +36,7 @@ func newExportJobView(j *atlas.ExportJob) exportJobView {
 	v := exportJobView{
 		Components: j.Components, CreatedAt: timestamp(j.CreatedAt), CustomData: j.CustomData,
 		ExportBucketID: j.ExportBucketID, ID: j.ID, Prefix: j.Prefix, SnapshotID: j.SnapshotID,
-		State: string(j.State), StateReason: j.StateReason,
+		State: string(j.State), StateReason: j.StateReason, SnapexOptions: j.Options,
 		ExportStatus: exportStatusView{ExportedCollections: j.ExportedCollections, TotalCollections: j.TotalCollections},
 	}
 	if v.CustomData == nil {
@@ -85,6 +88,9 @@ func (s *Server) createExport(c *call) error {
 		return aerr
 	}
 	if in.CustomData, aerr = o.labels("customData"); aerr != nil {
+		return aerr
+	}
+	if in.Options, aerr = o.exportOptions("snapexOptions"); aerr != nil {
 		return aerr
 	}
 	if aerr := o.unknown(); aerr != nil {

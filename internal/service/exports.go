@@ -14,6 +14,8 @@ type ExportInput struct {
 	SnapshotID     string
 	ExportBucketID string
 	CustomData     []atlas.Label
+	// Options are snapexOptions (nil for a plain Atlas export).
+	Options *atlas.ExportOptions
 }
 
 // CreateExportJob validates the request against the project, cluster,
@@ -36,6 +38,11 @@ func (s *Service) createExportJob(ctx context.Context, project atlas.Project, cl
 	if err := atlas.ValidateCustomData(in.CustomData); err != nil {
 		return nil, err
 	}
+	if in.Options != nil {
+		if err := in.Options.Normalize(); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := s.GetBucket(ctx, project.ID, in.ExportBucketID); err != nil {
 		return nil, err
 	}
@@ -53,7 +60,7 @@ func (s *Service) createExportJob(ctx context.Context, project atlas.Project, cl
 	now := s.now()
 	job := &atlas.ExportJob{
 		ID: atlas.NewObjectID(now), GroupID: project.ID, ClusterName: cluster.Name,
-		SnapshotID: snap.ID, ExportBucketID: in.ExportBucketID, CustomData: in.CustomData,
+		SnapshotID: snap.ID, ExportBucketID: in.ExportBucketID, CustomData: in.CustomData, Options: in.Options,
 		State: atlas.ExportQueued, CreatedAt: now.Truncate(1e9),
 	}
 	prefix := s.prefixer(ctx, project, cluster)

@@ -15,7 +15,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-const jobColumns = `id, group_id, cluster_name, snapshot_id, export_bucket_id, custom_data, state, prefix, exported_collections, total_collections, components, state_reason, created_at, finished_at`
+const jobColumns = `id, group_id, cluster_name, snapshot_id, export_bucket_id, custom_data, state, prefix, exported_collections, total_collections, components, state_reason, created_at, finished_at, snapex_options`
 
 // CreateExportJob inserts a queued export job after checking, in the same
 // transaction, that its bucket still exists in the project and that the
@@ -50,9 +50,13 @@ func insertJob(ctx context.Context, q querier, j *atlas.ExportJob) error {
 	if err != nil {
 		return err
 	}
-	err = q.exec(ctx, `INSERT INTO export_jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	opts, err := optionsJSON(j.Options)
+	if err != nil {
+		return err
+	}
+	err = q.exec(ctx, `INSERT INTO export_jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		j.ID, j.GroupID, j.ClusterName, j.SnapshotID, j.ExportBucketID, custom, string(j.State), j.Prefix,
-		j.ExportedCollections, j.TotalCollections, comps, reason, millis(j.CreatedAt), finishedMillis(j))
+		j.ExportedCollections, j.TotalCollections, comps, reason, millis(j.CreatedAt), finishedMillis(j), opts)
 	if isUniqueViolation(err) {
 		if strings.Contains(err.Error(), "prefix") {
 			return ErrPrefixTaken
@@ -188,6 +192,18 @@ func jobJSON(j *atlas.ExportJob) (custom, comps, reason string, err error) {
 	return string(cb), string(pb), reason, nil
 }
 
+// optionsJSON stores a job's snapex options; "" for a plain export.
+func optionsJSON(o *atlas.ExportOptions) (string, error) {
+	if o == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(o)
+	if err != nil {
+		return "", fmt.Errorf("encode snapexOptions: %w", err)
+	}
+	return string(b), nil
+}
+
 func finishedMillis(j *atlas.ExportJob) int64 {
 	if j.FinishedAt == nil {
 		return 0
@@ -197,10 +213,10 @@ func finishedMillis(j *atlas.ExportJob) int64 {
 
 func scanJob(r scanner) (*atlas.ExportJob, error) {
 	var j atlas.ExportJob
-	var custom, state, comps, reason string
+	var custom, state, comps, reason, opts string
 	var created, finished int64
 	err := r.Scan(&j.ID, &j.GroupID, &j.ClusterName, &j.SnapshotID, &j.ExportBucketID, &custom, &state, &j.Prefix,
-		&j.ExportedCollections, &j.TotalCollections, &comps, &reason, &created, &finished)
+		&j.ExportedCollections, &j.TotalCollections, &comps, &reason, &created, &finished, &opts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -217,6 +233,12 @@ func scanJob(r scanner) (*atlas.ExportJob, error) {
 		j.StateReason = &atlas.StateReason{}
 		if err := json.Unmarshal([]byte(reason), j.StateReason); err != nil {
 			return nil, fmt.Errorf("export job %s stateReason: %w", j.ID, err)
+		}
+	}
+	if opts != "" {
+		j.Options = &atlas.ExportOptions{}
+		if err := json.Unmarshal([]byte(opts), j.Options); err != nil {
+			return nil, fmt.Errorf("export job %s snapexOptions: %w", j.ID, err)
 		}
 	}
 	j.State = atlas.ExportState(state)

@@ -1,0 +1,1 @@
+ALTER TABLE export_jobs ADD COLUMN snapex_options TEXT NOT NULL DEFAULT ''

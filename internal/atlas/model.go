@@ -141,6 +141,11 @@ type Snapshot struct {
 	Consistency string
 	// FailureReason explains a failed snapshot; snapex-specific.
 	FailureReason string
+	// Progress is how far a capture got; snapex-specific.
+	Progress JobProgress
+	// Attempts is the runner's record, read with the snapshot; never
+	// written through an update.
+	Attempts Attempts
 }
 
 // ExportState is an export job's PascalCase state.
@@ -202,6 +207,15 @@ type ExportJob struct {
 	StateReason         *StateReason
 	CreatedAt           time.Time
 	FinishedAt          *time.Time
+	// Progress is snapex's own progress record (read-mostly: only the
+	// export engine writes it).
+	Progress JobProgress
+	// Attempts is the runner's record, read with the job; never written
+	// through an update.
+	Attempts Attempts
+	// CancelReason says who asked the job to stop, set when a cancel is
+	// requested; it becomes the Cancelled job's stateReason.
+	CancelReason *StateReason
 }
 
 // ID is a stable 24-hex id derived from the project and cluster name;

@@ -22,6 +22,9 @@ type exportJobView struct {
 	SnapshotID     string             `json:"snapshotId"`
 	State          string             `json:"state"`
 	StateReason    *atlas.StateReason `json:"stateReason,omitempty"`
+	// SnapexProgress is how far the job got and its attempts; a snapex
+	// extension (docs/api-compatibility.md).
+	SnapexProgress *exportProgressView `json:"snapexProgress,omitempty"`
 }
 
 type exportStatusView struct {
@@ -34,7 +37,8 @@ func newExportJobView(j *atlas.ExportJob) exportJobView {
 		Components: j.Components, CreatedAt: timestamp(j.CreatedAt), CustomData: j.CustomData,
 		ExportBucketID: j.ExportBucketID, ID: j.ID, Prefix: j.Prefix, SnapshotID: j.SnapshotID,
 		State: string(j.State), StateReason: j.StateReason,
-		ExportStatus: exportStatusView{ExportedCollections: j.ExportedCollections, TotalCollections: j.TotalCollections},
+		ExportStatus:   exportStatusView{ExportedCollections: j.ExportedCollections, TotalCollections: j.TotalCollections},
+		SnapexProgress: newExportProgressView(j),
 	}
 	if v.CustomData == nil {
 		v.CustomData = []atlas.Label{}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/snapex/snapex/internal/atlas"
 )
 
 // ErrLeaseLost means another worker now holds the job's lease; the caller
@@ -54,16 +56,8 @@ type Lease struct {
 	RetryAt time.Time
 }
 
-// Attempts is the attempt record of a job.
-type Attempts struct {
-	// Count is how many attempts were started (the current attempt's
-	// number while one runs).
-	Count int
-	// LastError is the last failed attempt's error, empty when none failed.
-	LastError string
-	// RetryAt is when the next attempt is due, zero when none waits.
-	RetryAt time.Time
-}
+// Attempts is atlas.Attempts, a job's attempt record.
+type Attempts = atlas.Attempts
 
 // AcquireLease gives owner the lease of job id until the given time when
 // the job is unfinished, its lease is free or expired, and its next

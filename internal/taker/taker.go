@@ -62,11 +62,22 @@ func (t *Taker) work(ctx context.Context, a *jobs.Attempt) error {
 		s.MongodVersion = m.MongodVersion
 		s.Consistency = string(m.Consistency.Guarantee)
 		s.StorageSizeBytes = 0
+		var docs, bytes int64
+		colls := 0
 		for _, rs := range m.ReplicaSets {
 			for _, c := range rs.Collections {
 				s.StorageSizeBytes += c.CompressedBytes
+				docs += c.DocumentCount
+				bytes += c.BSONBytes
+				colls++
 			}
 		}
+		// What the snapshot holds; what was read can be more when a
+		// collection was read again after a fallback.
+		s.Progress.DocumentsTotal, s.Progress.BytesTotal, s.Progress.CollectionsTotal = docs, bytes, colls
+		s.Progress.Documents, s.Progress.Bytes = max(s.Progress.Documents, docs), max(s.Progress.Bytes, bytes)
+		s.Progress.Collections = colls
+		s.Progress.UpdatedAt = a.Now().UTC()
 		return nil
 	})
 	if err == nil {
@@ -108,7 +119,14 @@ func (t *Taker) capture(ctx context.Context, a *jobs.Attempt, sn *atlas.Snapshot
 	for _, rs := range cluster.ReplicaSets {
 		opts.ReplicaSets = append(opts.ReplicaSets, capture.Source{Name: rs.Name, URI: t.Catalog.ReplicaSetURI(sn.GroupID, cluster.Name, rs.Name), ConfigServer: rs.ConfigServer})
 	}
+	opts.Progress = &capture.Progress{}
+	stop := t.publishProgress(ctx, a, opts.Progress)
 	m, err := capture.Take(ctx, opts)
+	stop()
+	if err == nil {
+		// The last counts, before the snapshot is recorded completed.
+		t.publish(ctx, a, opts.Progress)
+	}
 	if errors.Is(err, snapshot.ErrExists) {
 		s, oerr := snapshot.Open(ctx, t.Snapshots, sn.ID)
 		if oerr != nil {

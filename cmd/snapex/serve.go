@@ -21,6 +21,7 @@ import (
 	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/httpapi"
 	"github.com/snapex/snapex/internal/httpapi/authgate"
+	"github.com/snapex/snapex/internal/metrics"
 	"github.com/snapex/snapex/internal/service"
 	"github.com/snapex/snapex/internal/service/storerepo"
 	"github.com/snapex/snapex/internal/store"
@@ -43,7 +44,7 @@ func runServe(cfgPath, listen string) error {
 	if listen != "" {
 		cfg.Listen = listen
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := newLogger(os.Stderr)
 	tuneRuntime(cfg, os.Getenv)
 	logRuntime(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -78,6 +79,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	wk.observe(metrics.NewJobs(reg, st, log))
 	svc := &service.Service{
 		Catalog: cfg.Catalog(), Log: log, Access: wk.engine.Destinations, Snapshots: wk.engine.Snapshots,
 		Repo: &storerepo.Repo{
@@ -108,7 +110,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
-	log.Info("snapex serving", "addr", ln.Addr().String(), "database", st.Engine(), "version", version)
+	log.Info("snapex serving", "addr", ln.Addr().String(), "config", cfg.Path(), "database", st.Engine(), "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	workCtx, stopWork := context.WithCancel(context.Background())

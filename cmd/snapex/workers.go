@@ -13,6 +13,7 @@ import (
 	"github.com/snapex/snapex/internal/config"
 	"github.com/snapex/snapex/internal/export"
 	"github.com/snapex/snapex/internal/jobs"
+	"github.com/snapex/snapex/internal/metrics"
 	"github.com/snapex/snapex/internal/queue"
 	"github.com/snapex/snapex/internal/service"
 	"github.com/snapex/snapex/internal/store"
@@ -56,7 +57,7 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 	ws := river.NewWorkers()
 	river.AddWorker(ws, &jobs.Worker[queue.ExportArgs]{Runner: runner, Kind: exportKind})
 	river.AddWorker(ws, &jobs.Worker[queue.SnapshotArgs]{Runner: runner, Kind: snapshotKind})
-	q, err := queue.Open(ctx, st, queue.Options{Workers: ws, Concurrency: x.Concurrency, Log: log})
+	q, err := queue.Open(ctx, st, queue.Options{Workers: ws, Concurrency: x.Concurrency, Log: riverLogger(log)})
 	if err != nil {
 		return nil, err
 	}
@@ -103,4 +104,13 @@ func processOwner() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// observe reports the workers' jobs to m: attempts, failures and ends
+// from the runner, documents and bytes from the export engine and the
+// snapshot taker.
+func (w *workers) observe(m *metrics.Jobs) {
+	w.runner.Observer = m
+	w.engine.Moved = func(docs, bytes int64) { m.Moved(store.ExportJobs.Name, docs, bytes) }
+	w.taker.Moved = func(docs, bytes int64) { m.Moved(store.SnapshotJobs.Name, docs, bytes) }
 }

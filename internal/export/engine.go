@@ -68,6 +68,7 @@ func (e *Engine) Kind() *jobs.Kind {
 		Cancel: func(ctx context.Context, a *jobs.Attempt) error {
 			return e.cancelled(ctx, a)
 		},
+		Code: func(err error) string { return failureReason(err).code },
 	}
 }
 

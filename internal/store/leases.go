@@ -27,6 +27,8 @@ type JobKind struct {
 	active string
 	// queuedAt is the column with the time the job was queued.
 	queuedAt string
+	// state is the state column and queued its value for a queued job.
+	state, queued string
 	// cancel is the boolean column flagging a requested cancellation,
 	// empty when the kind cannot be cancelled.
 	cancel string
@@ -36,10 +38,10 @@ type JobKind struct {
 var (
 	// ExportJobs are export jobs (export_jobs).
 	ExportJobs = JobKind{Name: "export", table: "export_jobs", active: "state IN ('Queued', 'InProgress')",
-		queuedAt: "created_at", cancel: "cancel_requested"}
+		queuedAt: "created_at", cancel: "cancel_requested", state: "state", queued: "Queued"}
 	// SnapshotJobs are on-demand snapshots being taken (snapshots).
 	SnapshotJobs = JobKind{Name: "snapshot", table: "snapshots", active: "status IN ('queued', 'inProgress')",
-		queuedAt: "queued_at"}
+		queuedAt: "queued_at", state: "status", queued: "queued"}
 )
 
 // Lease is what AcquireLease found on a job.

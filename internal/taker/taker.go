@@ -31,7 +31,14 @@ type Taker struct {
 	Parallelism, GzipLevel                                   int
 	Uncompressed                                             bool
 	Log                                                      *slog.Logger
+	// Moved, when set, is told of the documents and BSON bytes of every
+	// snapshot taken (metrics).
+	Moved func(docs, bytes int64)
 }
+
+// CodeCaptureFailed classifies every failed capture in metrics; the
+// snapshot's failure reason says what went wrong.
+const CodeCaptureFailed = "SNAPSHOT_CAPTURE_FAILED"
 
 func (t *Taker) log() *slog.Logger {
 	if t.Log != nil {
@@ -42,7 +49,8 @@ func (t *Taker) log() *slog.Logger {
 
 // Kind is the snapshot job kind for the runner.
 func (t *Taker) Kind() *jobs.Kind {
-	return &jobs.Kind{Table: store.SnapshotJobs, Work: t.work, Fail: t.fail}
+	return &jobs.Kind{Table: store.SnapshotJobs, Work: t.work, Fail: t.fail,
+		Code: func(error) string { return CodeCaptureFailed }}
 }
 
 // work takes the snapshot and records it completed.
@@ -82,6 +90,15 @@ func (t *Taker) work(ctx context.Context, a *jobs.Attempt) error {
 	})
 	if err == nil {
 		t.log().Info("snapshot completed", "snapshot", a.ID, "consistency", m.Consistency.Guarantee)
+		if t.Moved != nil {
+			var docs, bytes int64
+			for _, rs := range m.ReplicaSets {
+				for _, c := range rs.Collections {
+					docs, bytes = docs+c.DocumentCount, bytes+c.BSONBytes
+				}
+			}
+			t.Moved(docs, bytes)
+		}
 	}
 	return err
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/snapex/snapex/internal/metrics"
 	"github.com/snapex/snapex/internal/service"
 	"github.com/snapex/snapex/internal/service/storerepo"
+	"github.com/snapex/snapex/internal/statuspage"
 	"github.com/snapex/snapex/internal/store"
 )
 
@@ -100,6 +101,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			"POST /api/oauth/revoke": authn.RevokeHandler(),
 			"GET /metrics":           promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		},
+	}
+	if !cfg.StatusPage.Disabled {
+		ui := &statuspage.Page{Service: svc, Gate: api.Gate, Projects: cfg.Projects, Log: log}
+		api.Extra["GET /ui"], api.Extra["GET /ui/"] = ui, ui
 	}
 	if !cfg.RateLimit.Disabled {
 		api.Limiter = httpapi.NewRateLimiter(cfg.RateLimit.RequestsPerMinute)

@@ -18,6 +18,8 @@ type Config struct {
 	SnapshotStorage SnapshotStorage `yaml:"snapshotStorage"`
 	// RateLimit bounds requests per API key or service account.
 	RateLimit RateLimit `yaml:"rateLimit"`
+	// StatusPage configures the HTML status page at /ui.
+	StatusPage StatusPage `yaml:"statusPage"`
 	// MemoryLimitMiB is the process's soft memory limit for the Go
 	// runtime (0: GOMEMLIMIT from the environment if set, else 160).
 	MemoryLimitMiB int `yaml:"memoryLimitMiB"`
@@ -234,4 +236,11 @@ type SnapshotSettings struct {
 	Uncompressed bool `yaml:"uncompressed"`
 	// ExpiryCheckSeconds is how often expired snapshots are deleted (default 60).
 	ExpiryCheckSeconds int `yaml:"expiryCheckSeconds"`
+}
+
+// StatusPage configures the status page at /ui, served behind the API's
+// authentication.
+type StatusPage struct {
+	// Disabled turns the page off (/ui answers 404).
+	Disabled bool `yaml:"disabled"`
 }

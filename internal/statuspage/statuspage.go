@@ -31,7 +31,6 @@ var page = template.Must(template.New("page.html").Funcs(template.FuncMap{
 	"bytes":   func(n int64) string { return humanize.IBytes(uint64(max(n, 0))) },
 	"count":   func(n int64) string { return humanize.Comma(n) },
 	"time":    formatTime,
-	"percent": percent,
 }).ParseFS(files, "templates/page.html"))
 
 // Page is the /ui handler.
@@ -95,14 +94,6 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05Z")
 }
 
-// percent is done of total as a whole percentage (0 when total is 0).
-func percent(done, total int64) int64 {
-	if total <= 0 {
-		return 0
-	}
-	return min(done*100/total, 100)
-}
-
 // view gathers what the caller may see.
 func (p *Page) view(ctx context.Context, caller httpapi.Caller) (*pageView, error) {
 	refresh := p.Refresh
@@ -111,10 +102,15 @@ func (p *Page) view(ctx context.Context, caller httpapi.Caller) (*pageView, erro
 	}
 	v := &pageView{Caller: caller.ID(), Now: time.Now().UTC(), RefreshSeconds: max(int(refresh.Seconds()), 1)}
 	for _, proj := range p.Projects() {
-		if caller.Authorize(atlas.OpListBackupExports, proj) != nil {
+		// Each section needs the role its API operation needs.
+		if caller.Authorize(atlas.OpListClusters, proj) != nil {
 			continue
 		}
-		pv, err := p.project(ctx, proj)
+		can := access{
+			snapshots: caller.Authorize(atlas.OpListBackupSnapshots, proj) == nil,
+			exports:   caller.Authorize(atlas.OpListBackupExports, proj) == nil,
+		}
+		pv, err := p.project(ctx, proj, can)
 		if err != nil {
 			return nil, fmt.Errorf("project %s: %w", proj.ID, err)
 		}

@@ -21,8 +21,14 @@ type projectView struct {
 	Clusters []clusterView
 }
 
+// access says which sections the caller may see in a project.
+type access struct{ snapshots, exports bool }
+
 type clusterView struct {
 	atlas.Cluster
+	// ShowSnapshots and ShowExports are false when the caller's roles do
+	// not allow listing them.
+	ShowSnapshots, ShowExports bool
 	Snapshots []*atlas.Snapshot
 	Exports   []exportView
 	// SnapshotsTotal and ExportsTotal count all, of which the newest are
@@ -33,33 +39,46 @@ type clusterView struct {
 // exportView is an export job with the bucket it writes to.
 type exportView struct {
 	*atlas.ExportJob
-	Bucket   string // provider and name, or the id of a deleted bucket
-	Progress int64  // percent of BSON bytes
+	Bucket string // provider and name, or the id of a deleted bucket
+	// BarMax is the progress bar's maximum: the BSON bytes to export (1
+	// until known, so an empty bar shows).
+	BarMax int64
+	// Percent is the share of BSON bytes exported, for people.
+	Percent string
 }
 
-func (p *Page) project(ctx context.Context, proj atlas.Project) (projectView, error) {
+func (p *Page) project(ctx context.Context, proj atlas.Project, can access) (projectView, error) {
 	pv := projectView{Project: proj}
 	buckets := map[string]string{}
 	clusters, _ := p.Service.ListClusters(proj.ID, atlas.Page{Number: 1, ItemsPerPage: atlas.MaxItemsPerPage})
 	for _, cl := range clusters {
-		cv := clusterView{Cluster: p.Service.WithObservedVersion(ctx, cl)}
-		kind := atlas.ReplicaSetSnapshot
-		if cl.Type == atlas.ShardedCluster {
-			kind = atlas.ShardedClusterSnapshot
+		cv := clusterView{Cluster: p.Service.WithObservedVersion(ctx, cl), ShowSnapshots: can.snapshots, ShowExports: can.exports}
+		if can.snapshots {
+			kind := atlas.ReplicaSetSnapshot
+			if cl.Type == atlas.ShardedCluster {
+				kind = atlas.ShardedClusterSnapshot
+			}
+			snaps, total, err := p.Service.ListSnapshots(ctx, proj.ID, cl.Name, kind, atlas.Page{Number: 1, ItemsPerPage: snapshotsShown})
+			if err != nil {
+				return pv, fmt.Errorf("snapshots of %s: %w", cl.Name, err)
+			}
+			cv.Snapshots, cv.SnapshotsTotal = snaps, total
 		}
-		snaps, total, err := p.Service.ListSnapshots(ctx, proj.ID, cl.Name, kind, atlas.Page{Number: 1, ItemsPerPage: snapshotsShown})
-		if err != nil {
-			return pv, fmt.Errorf("snapshots of %s: %w", cl.Name, err)
+		if !can.exports {
+			pv.Clusters = append(pv.Clusters, cv)
+			continue
 		}
-		cv.Snapshots, cv.SnapshotsTotal = snaps, total
 		jobs, err := p.newestExports(ctx, proj.ID, cl.Name, &cv.ExportsTotal)
 		if err != nil {
 			return pv, fmt.Errorf("export jobs of %s: %w", cl.Name, err)
 		}
 		for i := len(jobs) - 1; i >= 0; i-- { // newest first
 			j := jobs[i]
-			cv.Exports = append(cv.Exports, exportView{ExportJob: j, Bucket: p.bucketName(ctx, proj.ID, j.ExportBucketID, buckets),
-				Progress: percent(j.Progress.Bytes, j.Progress.BytesTotal)})
+			ev := exportView{ExportJob: j, Bucket: p.bucketName(ctx, proj.ID, j.ExportBucketID, buckets), BarMax: max(j.Progress.BytesTotal, 1), Percent: "0%"}
+			if j.Progress.BytesTotal > 0 {
+				ev.Percent = fmt.Sprintf("%.1f%%", float64(j.Progress.Bytes)*100/float64(j.Progress.BytesTotal))
+			}
+			cv.Exports = append(cv.Exports, ev)
 		}
 		pv.Clusters = append(pv.Clusters, cv)
 	}

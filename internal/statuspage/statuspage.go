@@ -28,9 +28,9 @@ import (
 var files embed.FS
 
 var page = template.Must(template.New("page.html").Funcs(template.FuncMap{
-	"bytes":   func(n int64) string { return humanize.IBytes(uint64(max(n, 0))) },
-	"count":   func(n int64) string { return humanize.Comma(n) },
-	"time":    formatTime,
+	"bytes": func(n int64) string { return humanize.IBytes(uint64(max(n, 0))) },
+	"count": func(n int64) string { return humanize.Comma(n) },
+	"time":  formatTime,
 }).ParseFS(files, "templates/page.html"))
 
 // Page is the /ui handler.

@@ -29,8 +29,8 @@ type clusterView struct {
 	// ShowSnapshots and ShowExports are false when the caller's roles do
 	// not allow listing them.
 	ShowSnapshots, ShowExports bool
-	Snapshots []*atlas.Snapshot
-	Exports   []exportView
+	Snapshots                  []*atlas.Snapshot
+	Exports                    []exportView
 	// SnapshotsTotal and ExportsTotal count all, of which the newest are
 	// shown.
 	SnapshotsTotal, ExportsTotal int

@@ -21,6 +21,25 @@ type JobProgress struct {
 	CollectionsTotal int `json:"collectionsTotal,omitempty"`
 	// UpdatedAt is when the counters were last published.
 	UpdatedAt time.Time `json:"updatedAt,omitzero"`
+	// ReplicaSets breaks an export of a sharded cluster down by replica
+	// set (its components); empty for a replica-set cluster.
+	ReplicaSets []ReplicaSetProgress `json:"replicaSets,omitempty"`
+}
+
+// ReplicaSetProgress is the part of an export's progress one replica set
+// (an export component) accounts for.
+type ReplicaSetProgress struct {
+	ReplicaSet     string `json:"replicaSet"`
+	Documents      int64  `json:"documents"`
+	DocumentsTotal int64  `json:"documentsTotal"`
+	Bytes          int64  `json:"bytes"`
+	BytesTotal     int64  `json:"bytesTotal"`
+}
+
+// IsZero reports whether nothing was recorded.
+func (p JobProgress) IsZero() bool {
+	return p.Documents == 0 && p.DocumentsTotal == 0 && p.Bytes == 0 && p.BytesTotal == 0 &&
+		p.Collections == 0 && p.CollectionsTotal == 0 && p.UpdatedAt.IsZero() && len(p.ReplicaSets) == 0
 }
 
 // Attempts is a job's attempt record as the job runner keeps it.

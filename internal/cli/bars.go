@@ -18,6 +18,8 @@ type barRenderer struct {
 	out io.Writer
 	p   *mpb.Progress
 	bar *mpb.Bar
+	// parts are the bars of a sharded export's components, by replica set.
+	parts map[string]*mpb.Bar
 
 	mu   sync.Mutex
 	cur  Progress
@@ -77,7 +79,7 @@ func (r *barRenderer) Update(p Progress) {
 	r.mu.Unlock()
 	cur, total := amounts(p)
 	if r.bar == nil {
-		r.p = mpb.New(mpb.WithOutput(r.out), mpb.WithWidth(40), mpb.WithRefreshRate(200*time.Millisecond))
+		r.p = mpb.New(mpb.WithOutput(r.out), mpb.WithAutoRefresh(), mpb.WithWidth(40), mpb.WithRefreshRate(200*time.Millisecond))
 		r.bar = r.p.New(max(total, 1), mpb.BarStyle(),
 			mpb.PrependDecorators(decor.Name(p.Kind+" "+p.ID+" "), decor.Percentage(decor.WCSyncSpace)),
 			mpb.AppendDecorators(decor.Any(r.status, decor.WCSyncSpaceR)))
@@ -86,10 +88,31 @@ func (r *barRenderer) Update(p Progress) {
 		r.bar.SetTotal(total, false)
 	}
 	r.bar.SetCurrent(cur)
+	for _, c := range p.Components {
+		part := r.parts[c.ReplicaSet]
+		if part == nil {
+			if r.parts == nil {
+				r.parts = map[string]*mpb.Bar{}
+			}
+			part = r.p.New(max(c.BytesTotal, 1), mpb.BarStyle(),
+				mpb.PrependDecorators(decor.Name("  "+c.ReplicaSet+" "), decor.Percentage(decor.WCSyncSpace)),
+				mpb.AppendDecorators(decor.CountersKibiByte("% .1f / % .1f", decor.WCSyncSpaceR)))
+			r.parts[c.ReplicaSet] = part
+		}
+		part.SetTotal(max(c.BytesTotal, 1), false)
+		part.SetCurrent(c.Bytes)
+	}
 }
 
 func (r *barRenderer) Finish(p Progress, ok bool) {
 	r.Update(p)
+	for _, part := range r.parts {
+		if ok {
+			part.SetTotal(max(part.Current(), 1), true)
+		} else {
+			part.Abort(false)
+		}
+	}
 	if ok {
 		cur, _ := amounts(p)
 		r.bar.SetTotal(max(cur, 1), true)

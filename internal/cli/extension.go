@@ -74,6 +74,13 @@ type extension struct {
 		Attempt           int    `json:"attempt"`
 		LastError         string `json:"lastError"`
 		NextAttemptAt     string `json:"nextAttemptAt"`
+		Components        []struct {
+			ReplicaSetName    string `json:"replicaSetName"`
+			DocumentsExported int64  `json:"documentsExported"`
+			DocumentsTotal    int64  `json:"documentsTotal"`
+			BytesExported     int64  `json:"bytesExported"`
+			BytesTotal        int64  `json:"bytesTotal"`
+		} `json:"components"`
 	} `json:"snapexProgress"`
 }
 
@@ -89,6 +96,10 @@ func addExtension(p *Progress, body []byte) {
 	p.Documents, p.DocumentsTotal = e.DocumentsExported+e.DocumentsCaptured, e.DocumentsTotal
 	p.Bytes, p.BytesTotal = e.BytesExported+e.BytesCaptured, e.BytesTotal
 	p.Attempt, p.LastError, p.NextAttemptAt = e.Attempt, e.LastError, e.NextAttemptAt
+	for _, c := range e.Components {
+		p.Components = append(p.Components, ComponentProgress{ReplicaSet: c.ReplicaSetName,
+			Documents: c.DocumentsExported, DocumentsTotal: c.DocumentsTotal, Bytes: c.BytesExported, BytesTotal: c.BytesTotal})
+	}
 	if e.CollectionsTotal > 0 {
 		p.Done, p.Total = e.CollectionsDone, e.CollectionsTotal
 	}

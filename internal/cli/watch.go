@@ -33,6 +33,8 @@ type Progress struct {
 	// attempt's error and NextAttemptAt when it is retried.
 	Attempt                  int
 	LastError, NextAttemptAt string
+	// Components break a sharded cluster's export down by replica set.
+	Components []ComponentProgress
 	// Object is the SDK value of the last poll, for renderers that show
 	// more than the fields above.
 	Object any
@@ -170,4 +172,10 @@ func (w *watcher) run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// ComponentProgress is one replica set's share of a sharded export.
+type ComponentProgress struct {
+	ReplicaSet                                   string
+	Documents, DocumentsTotal, Bytes, BytesTotal int64
 }

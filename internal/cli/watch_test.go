@@ -155,3 +155,22 @@ func TestBarRendererEndsWithStateAndReason(t *testing.T) {
 		t.Fatalf("bar renderer printed:\n%s", out.String())
 	}
 }
+
+// TestBarRendererDrawsComponents: a sharded export gets a bar per
+// replica set under the job's bar.
+func TestBarRendererDrawsComponents(t *testing.T) {
+	var out bytes.Buffer
+	r := newBarRenderer(&out)
+	p := Progress{Kind: "export job", ID: "j", State: "InProgress", Extended: true, Bytes: 300, BytesTotal: 1000,
+		Components: []ComponentProgress{{ReplicaSet: "shard0", Bytes: 200, BytesTotal: 500}, {ReplicaSet: "shard1", Bytes: 100, BytesTotal: 500}}}
+	r.Update(p)
+	p.State, p.Bytes = "Successful", 1000
+	p.Components[0].Bytes, p.Components[1].Bytes = 500, 500
+	r.Finish(p, true)
+	got := out.String()
+	for _, want := range []string{"shard0", "shard1", "export job j: Successful\n"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("bar renderer output lacks %q:\n%s", want, got)
+		}
+	}
+}

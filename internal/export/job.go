@@ -323,6 +323,8 @@ func (t *tracker) publish(ctx context.Context, start bool) error {
 	t.mu.Lock()
 	done := 0
 	var p atlas.JobProgress
+	byRS := map[string]*atlas.ReplicaSetProgress{}
+	var order []string
 	for _, ns := range t.nss {
 		all := true
 		for _, u := range ns.units {
@@ -336,12 +338,26 @@ func (t *tracker) publish(ctx context.Context, start bool) error {
 			p.Bytes += bytes
 			p.DocumentsTotal += u.coll.DocumentCount
 			p.BytesTotal += u.coll.BSONBytes
+			rs := byRS[u.key.ReplicaSet]
+			if rs == nil {
+				rs = &atlas.ReplicaSetProgress{ReplicaSet: u.key.ReplicaSet}
+				byRS[u.key.ReplicaSet] = rs
+				order = append(order, u.key.ReplicaSet)
+			}
+			rs.Documents, rs.Bytes = rs.Documents+docs, rs.Bytes+bytes
+			rs.DocumentsTotal, rs.BytesTotal = rs.DocumentsTotal+u.coll.DocumentCount, rs.BytesTotal+u.coll.BSONBytes
 		}
 		if all {
 			done++
 		}
 	}
 	t.mu.Unlock()
+	if len(order) > 1 {
+		sort.Strings(order)
+		for _, name := range order {
+			p.ReplicaSets = append(p.ReplicaSets, *byRS[name])
+		}
+	}
 	p.UpdatedAt = t.e.Runner.Clock().UTC()
 	t.publishing.Lock()
 	defer t.publishing.Unlock()
@@ -354,6 +370,14 @@ func (t *tracker) publish(ctx context.Context, start bool) error {
 		// A retried attempt re-reads its unrecorded chunk: never show less
 		// than was shown.
 		p.Documents, p.Bytes = max(p.Documents, before.Documents), max(p.Bytes, before.Bytes)
+		for i := range p.ReplicaSets {
+			for _, b := range before.ReplicaSets {
+				if b.ReplicaSet == p.ReplicaSets[i].ReplicaSet {
+					p.ReplicaSets[i].Documents = max(p.ReplicaSets[i].Documents, b.Documents)
+					p.ReplicaSets[i].Bytes = max(p.ReplicaSets[i].Bytes, b.Bytes)
+				}
+			}
+		}
 		j.TotalCollections, j.ExportedCollections = len(t.nss), done
 		j.Progress = p
 		return nil

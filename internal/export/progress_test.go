@@ -122,3 +122,27 @@ func (r slowReader) Read(p []byte) (int, error) {
 	time.Sleep(5 * time.Millisecond)
 	return r.ReadCloser.Read(p[:min(len(p), 8<<10)])
 }
+
+// TestShardedProgressByComponent: a sharded cluster's export breaks its
+// progress down by replica set, and the parts add up to the whole.
+func TestShardedProgressByComponent(t *testing.T) {
+	f := newFixture(t, "", "", "Sharded0", []string{"shard0", "shard1"}, map[string]int{"shop.orders": 500, "crm.people": 80})
+	job := f.newJob()
+	if err := f.engine("w1").Run(context.Background(), job.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	p := f.job(job.ID).Progress
+	if len(p.ReplicaSets) != 2 || p.ReplicaSets[0].ReplicaSet != "shard0" || p.ReplicaSets[1].ReplicaSet != "shard1" {
+		t.Fatalf("components: %+v", p.ReplicaSets)
+	}
+	var docs, bytes int64
+	for _, rs := range p.ReplicaSets {
+		if rs.Documents != rs.DocumentsTotal || rs.Documents == 0 {
+			t.Fatalf("component %s ended at %d/%d documents", rs.ReplicaSet, rs.Documents, rs.DocumentsTotal)
+		}
+		docs, bytes = docs+rs.Documents, bytes+rs.Bytes
+	}
+	if docs != p.Documents || bytes != p.Bytes || p.Documents != p.DocumentsTotal {
+		t.Fatalf("components add up to %d documents, %d bytes; the job says %+v", docs, bytes, p)
+	}
+}

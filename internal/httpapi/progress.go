@@ -14,6 +14,18 @@ type exportProgressView struct {
 	LastError         string `json:"lastError,omitempty"`
 	NextAttemptAt     string `json:"nextAttemptAt,omitempty"`
 	UpdatedAt         string `json:"updatedAt,omitempty"`
+	// Components break a sharded cluster's export down by replica set,
+	// as Atlas's components do.
+	Components []componentProgressView `json:"components,omitempty"`
+}
+
+// componentProgressView is one replica set's share of an export.
+type componentProgressView struct {
+	ReplicaSetName    string `json:"replicaSetName"`
+	DocumentsExported int64  `json:"documentsExported"`
+	DocumentsTotal    int64  `json:"documentsTotal"`
+	BytesExported     int64  `json:"bytesExported"`
+	BytesTotal        int64  `json:"bytesTotal"`
 }
 
 // snapshotProgressView is the snapexProgress extension of a snapshot:
@@ -33,7 +45,7 @@ type snapshotProgressView struct {
 // newExportProgressView is nil for a job no worker has started.
 func newExportProgressView(j *atlas.ExportJob) *exportProgressView {
 	p, a := j.Progress, j.Attempts
-	if a.Count == 0 && p == (atlas.JobProgress{}) {
+	if a.Count == 0 && p.IsZero() {
 		return nil
 	}
 	v := &exportProgressView{
@@ -45,6 +57,10 @@ func newExportProgressView(j *atlas.ExportJob) *exportProgressView {
 	if j.State.Terminal() {
 		v.NextAttemptAt = ""
 	}
+	for _, rs := range p.ReplicaSets {
+		v.Components = append(v.Components, componentProgressView{ReplicaSetName: rs.ReplicaSet,
+			DocumentsExported: rs.Documents, DocumentsTotal: rs.DocumentsTotal, BytesExported: rs.Bytes, BytesTotal: rs.BytesTotal})
+	}
 	return v
 }
 
@@ -52,7 +68,7 @@ func newExportProgressView(j *atlas.ExportJob) *exportProgressView {
 // (imported snapshots never have one).
 func newSnapshotProgressView(sn *atlas.Snapshot) *snapshotProgressView {
 	p, a := sn.Progress, sn.Attempts
-	if a.Count == 0 && p == (atlas.JobProgress{}) {
+	if a.Count == 0 && p.IsZero() {
 		return nil
 	}
 	v := &snapshotProgressView{

@@ -172,7 +172,7 @@ func jsonText(v any) (string, error) {
 
 // progressJSON is the progress column's text: empty for no progress yet.
 func progressJSON(p atlas.JobProgress) (string, error) {
-	if p == (atlas.JobProgress{}) {
+	if p.IsZero() {
 		return "", nil
 	}
 	return jsonText(p)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/jobs"
 	"github.com/snapex/snapex/internal/store"
 )
@@ -107,6 +108,14 @@ var (
 	oldestDesc = prometheus.NewDesc("snapex_job_oldest_queued_age_seconds", "Age of the oldest job waiting for a worker (0 when none), by kind.", []string{"kind"}, nil)
 )
 
+// knownStates are the states of each kind, as the API spells them.
+var knownStates = map[string][]string{
+	store.ExportJobs.Name: {string(atlas.ExportQueued), string(atlas.ExportInProgress), string(atlas.ExportSuccessful),
+		string(atlas.ExportFailed), string(atlas.ExportCancelled)},
+	store.SnapshotJobs.Name: {string(atlas.SnapshotQueued), string(atlas.SnapshotInProgress), string(atlas.SnapshotCompleted),
+		string(atlas.SnapshotFailed)},
+}
+
 // censusTimeout bounds the store queries of one scrape.
 const censusTimeout = 5 * time.Second
 
@@ -128,7 +137,16 @@ func (c *census) Collect(ch chan<- prometheus.Metric) {
 			}
 			continue
 		}
+		// Every known state is reported, 0 when no job is in it, so a
+		// dashboard shows a line that drops to zero rather than a gap.
+		counts := map[string]int{}
+		for _, s := range knownStates[k.Name] {
+			counts[s] = 0
+		}
 		for state, n := range st.ByState {
+			counts[state] = n
+		}
+		for state, n := range counts {
 			ch <- prometheus.MustNewConstMetric(byStateDesc, prometheus.GaugeValue, float64(n), k.Name, state)
 		}
 		ch <- prometheus.MustNewConstMetric(queuedDesc, prometheus.GaugeValue, float64(st.Queued), k.Name)

@@ -169,7 +169,7 @@ func (r *Runner) run(ctx context.Context, k *Kind, id string, once, final bool) 
 			_ = r.Store.ReleaseLease(rctx, k.Table, id, r.Owner, false)
 			return Result{}, err
 		}
-		if res, over, werr := r.wait(ctx, hbCtx, rctx, k, a, delay, log); over {
+		if res, over, werr := r.wait(ctx, hbCtx, rctx, k, a, delay, log, ended(Cancelled)); over {
 			return res, werr
 		}
 	}
@@ -177,7 +177,9 @@ func (r *Runner) run(ctx context.Context, k *Kind, id string, once, final bool) 
 
 // wait sleeps delay under the lease before the next attempt; over reports
 // that the job ended meanwhile (cancelled, lease lost, process stopping).
-func (r *Runner) wait(ctx, hbCtx, rctx context.Context, k *Kind, a *Attempt, delay time.Duration, log *slog.Logger) (res Result, over bool, err error) {
+// cancelled records the end of a job cancelled while it waited.
+func (r *Runner) wait(ctx, hbCtx, rctx context.Context, k *Kind, a *Attempt, delay time.Duration, log *slog.Logger,
+	cancelled func(Result, error) (Result, error)) (res Result, over bool, err error) {
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	select {
@@ -188,7 +190,7 @@ func (r *Runner) wait(ctx, hbCtx, rctx context.Context, k *Kind, a *Attempt, del
 	cause := context.Cause(hbCtx)
 	switch {
 	case errors.Is(cause, ErrCancelRequested):
-		res, err = r.finish(rctx, k, a, k.Cancel)
+		res, err = cancelled(r.finish(rctx, k, a, k.Cancel))
 		return res, true, err
 	case errors.Is(cause, store.ErrLeaseLost):
 		res, err = r.lost(rctx, k, a.ID, log)

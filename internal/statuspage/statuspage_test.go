@@ -360,6 +360,9 @@ func TestStatusPageShowsWhatRolesAllow(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := string(b)
+	if !strings.Contains(page, `<meta http-equiv="refresh" content="10">`) {
+		t.Errorf("the page does not reload itself every 10s:\n%s", page)
+	}
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Project Two") || !strings.Contains(page, "Cluster Other0") ||
 		strings.Contains(page, "Project One") || !strings.Contains(page, "No snapshots.") || !strings.Contains(page, "do not allow listing export jobs") {
 		t.Fatalf("/ui for a read-only key of Project Two: %d\n%s", resp.StatusCode, page)

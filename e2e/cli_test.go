@@ -101,6 +101,12 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
+// lastLine is the last non-empty line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
 // TestCLIWorkflow drives `snapex backups …` against a real server and a
 // real S3 server: buckets, snapshots and export jobs listed and described
 // in table and JSON form against golden files, watch exiting 0 on a
@@ -153,7 +159,7 @@ ops_manager_url = "` + e.srv.url + `"
 	jobID := strings.TrimSpace(out)
 	w := cli("exports", "jobs", "watch", jobID, "--clusterName", "Cluster0", "--interval", "100ms")
 	watched := w.ok(t, "jobs watch")
-	if !strings.HasSuffix(watched, "export job "+jobID+": Successful, 1/1 collections exported\n") {
+	if last := lastLine(watched); !strings.HasPrefix(last, "export job "+jobID+": Successful, 1/1 collections exported, ") || !strings.Contains(last, "(100%)") {
 		t.Fatalf("watch of a successful export printed:\n%s", watched)
 	}
 	golden(t, "jobs-list.txt", cli("exports", "jobs", "list", "Cluster0").ok(t, "jobs list"))

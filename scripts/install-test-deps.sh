@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real servers and tools that snapex tests start through
-# internal/testenv: PostgreSQL (Debian package), versitygw (S3), Azurite
-# (Azure Blob), DuckDB's Node binding (Parquet checks), and the programs of
-# the tools/ module (FerretDB runner,
-# mongo-tools). Everything except PostgreSQL goes under <repo>/.cache.
+# internal/testenv: PostgreSQL and Chromium (Debian packages), versitygw (S3),
+# Azurite (Azure Blob), DuckDB's Node binding (Parquet checks), and the
+# programs of the tools/ module (FerretDB runner, mongo-tools). Everything
+# except the Debian packages goes under <repo>/.cache.
 #
 # Idempotent: what is already installed at the pinned version is skipped,
 # so a second run takes a few seconds.
@@ -49,6 +49,18 @@ install_postgres() {
 	say "PostgreSQL: installing the Debian package (apt-get install -y postgresql)"
 	as_root apt-get update
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+}
+
+# install_chromium installs Debian's chromium, the headless browser the
+# status page test (internal/statuspage) drives through chromedp.
+install_chromium() {
+	if command -v chromium >/dev/null 2>&1; then
+		say "Chromium: present, skipping"
+		return
+	fi
+	say "Chromium: installing the Debian package (apt-get install -y chromium)"
+	as_root apt-get update
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 }
 
 install_versitygw() {
@@ -130,6 +142,7 @@ ensure_gitignore() {
 }
 
 install_postgres
+install_chromium
 install_versitygw
 install_azurite
 install_duckdb

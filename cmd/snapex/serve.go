@@ -24,6 +24,7 @@ import (
 	"github.com/snapex/snapex/internal/metrics"
 	"github.com/snapex/snapex/internal/service"
 	"github.com/snapex/snapex/internal/service/storerepo"
+	"github.com/snapex/snapex/internal/statuspage"
 	"github.com/snapex/snapex/internal/store"
 )
 
@@ -44,7 +45,7 @@ func runServe(cfgPath, listen string) error {
 	if listen != "" {
 		cfg.Listen = listen
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := newLogger(os.Stderr)
 	tuneRuntime(cfg, os.Getenv)
 	logRuntime(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -83,6 +84,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	wk.observe(metrics.NewJobs(reg, st, log))
 	svc := &service.Service{
 		Catalog: cfg.Catalog(), Log: log, Access: ss.dests, Snapshots: ss.snaps,
 		Observer: metrics.NewSchedule(reg),
@@ -105,6 +107,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			"GET /metrics":           promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		},
 	}
+	if !cfg.StatusPage.Disabled {
+		ui := &statuspage.Page{Service: svc, Gate: api.Gate, Projects: cfg.Projects, Log: log}
+		api.Extra["GET /ui"], api.Extra["GET /ui/"] = ui, ui
+	}
 	if !cfg.RateLimit.Disabled {
 		api.Limiter = httpapi.NewRateLimiter(cfg.RateLimit.RequestsPerMinute)
 	}
@@ -114,7 +120,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
-	log.Info("snapex serving", "addr", ln.Addr().String(), "database", st.Engine(), "version", version)
+	log.Info("snapex serving", "addr", ln.Addr().String(), "config", cfg.Path(), "database", st.Engine(), "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	workCtx, stopWork := context.WithCancel(context.Background())

@@ -15,6 +15,7 @@ import (
 	"github.com/snapex/snapex/internal/export"
 	"github.com/snapex/snapex/internal/export/format"
 	"github.com/snapex/snapex/internal/jobs"
+	"github.com/snapex/snapex/internal/metrics"
 	"github.com/snapex/snapex/internal/parquetout"
 	"github.com/snapex/snapex/internal/queue"
 	"github.com/snapex/snapex/internal/service"
@@ -65,7 +66,7 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, ss *pr
 		river.AddWorker(ws, &queue.ScheduleWorker{Pass: func(ctx context.Context) error { return w.svc.RunSchedules(ctx) }})
 		periodic = append(periodic, queue.SchedulePeriodicJob(seconds(sc.ScheduleCheckSeconds)))
 	}
-	q, err := queue.Open(ctx, st, queue.Options{Workers: ws, Concurrency: x.Concurrency, Log: log, PeriodicJobs: periodic, ID: riverID(runner.Owner)})
+	q, err := queue.Open(ctx, st, queue.Options{Workers: ws, Concurrency: x.Concurrency, Log: riverLogger(log), PeriodicJobs: periodic, ID: riverID(runner.Owner)})
 	if err != nil {
 		return nil, err
 	}
@@ -127,4 +128,13 @@ func riverID(owner string) string {
 		return owner
 	}
 	return owner[len(owner)-100:]
+}
+
+// observe reports the workers' jobs to m: attempts, failures and ends
+// from the runner, documents and bytes from the export engine and the
+// snapshot taker.
+func (w *workers) observe(m *metrics.Jobs) {
+	w.runner.Observer = m
+	w.engine.Moved = func(docs, bytes int64) { m.Moved(store.ExportJobs.Name, docs, bytes) }
+	w.taker.Moved = func(docs, bytes int64) { m.Moved(store.SnapshotJobs.Name, docs, bytes) }
 }

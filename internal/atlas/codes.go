@@ -50,6 +50,9 @@ const (
 	CodeExportUploadFailed Code = "EXPORT_UPLOAD_FAILED"
 	CodeSnapshotCorrupt    Code = "SNAPSHOT_CORRUPT"
 	CodeExportFailed       Code = "EXPORT_FAILED"
+	// A Cancelled job's stateReason says who stopped it.
+	CodeExportCancelledByUser       Code = "EXPORT_CANCELLED_BY_USER"
+	CodeExportCancelledSnapshotGone Code = "EXPORT_CANCELLED_SNAPSHOT_DELETED"
 )
 
 // statusOf is THE code → HTTP status table: every *Error built through
@@ -94,9 +97,11 @@ var statusOf = map[Code]int{
 
 // reasonOnly lists the codes that only a job's stateReason carries.
 var reasonOnly = map[Code]bool{
-	CodeExportUploadFailed: true,
-	CodeSnapshotCorrupt:    true,
-	CodeExportFailed:       true,
+	CodeExportUploadFailed:          true,
+	CodeSnapshotCorrupt:             true,
+	CodeExportFailed:                true,
+	CodeExportCancelledByUser:       true,
+	CodeExportCancelledSnapshotGone: true,
 }
 
 // Status is the HTTP status a request answered with c gets; ok is false

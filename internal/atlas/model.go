@@ -144,6 +144,11 @@ type Snapshot struct {
 	// PolicyItems are the ids of the backup policy items a scheduled
 	// snapshot serves.
 	PolicyItems []string
+	// Progress is how far a capture got; snapex-specific.
+	Progress JobProgress
+	// Attempts is the runner's record, read with the snapshot; never
+	// written through an update.
+	Attempts Attempts
 }
 
 // ExportState is an export job's PascalCase state.
@@ -208,6 +213,15 @@ type ExportJob struct {
 	// Options are snapex's extensions (snapexOptions); nil for a plain
 	// Atlas export.
 	Options *ExportOptions
+	// Progress is snapex's own progress record (read-mostly: only the
+	// export engine writes it).
+	Progress JobProgress
+	// Attempts is the runner's record, read with the job; never written
+	// through an update.
+	Attempts Attempts
+	// CancelReason says who asked the job to stop, set when a cancel is
+	// requested; it becomes the Cancelled job's stateReason.
+	CancelReason *StateReason
 }
 
 // ID is a stable 24-hex id derived from the project and cluster name;

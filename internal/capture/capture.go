@@ -91,6 +91,8 @@ type Options struct {
 	Uncompressed bool
 	// Logger receives progress and warnings; nil discards them.
 	Logger *slog.Logger
+	// Progress, when set, counts what is read as it is read.
+	Progress *Progress
 }
 
 // Take reads every user database and collection of the deployments in

@@ -30,6 +30,7 @@ type replicaSet struct {
 	opTimeout time.Duration
 	batchSize int32
 	log       *slog.Logger
+	progress  *Progress
 
 	setName string          // hello's setName; "" when not a replica set member
 	version string          // buildInfo's version
@@ -66,6 +67,7 @@ func connect(ctx context.Context, src Source, opts *Options) (*replicaSet, error
 		opTimeout: opts.OperationTimeout,
 		batchSize: opts.BatchSize,
 		log:       opts.Logger,
+		progress:  opts.Progress,
 	}
 	if rs.rp == nil {
 		rs.rp = readpref.Primary()
@@ -234,6 +236,7 @@ func (r *replicaSet) capture(ctx context.Context, w *snapshot.Writer, sem chan s
 	if err != nil {
 		return rsResult{}, r.errorf("%w", err)
 	}
+	r.progress.listed(len(tasks))
 
 	// sem is shared by every replica set, so it bounds the whole capture.
 	ctx, cancel := context.WithCancel(ctx)
@@ -362,6 +365,7 @@ func (r *replicaSet) copy(ctx context.Context, w *snapshot.Writer, t task) error
 		err := r.copyOnce(ctx, w, t, atp)
 		switch {
 		case err == nil:
+			r.progress.collectionDone()
 			return nil
 		case pit && ctx.Err() == nil && isSnapshotError(err):
 			if ferr := r.fallBack(ctx, t, err); ferr != nil {
@@ -370,6 +374,7 @@ func (r *replicaSet) copy(ctx context.Context, w *snapshot.Writer, t task) error
 		case ctx.Err() == nil && isCode(err, codeNamespaceNotFound):
 			r.log.Warn("capture: collection dropped during the capture; left out", "replicaSet", r.name,
 				"ns", t.db+"."+t.md.CollectionName, "error", err)
+			r.progress.collectionDone()
 			return nil
 		default:
 			return fmt.Errorf("%s.%s: %w", t.db, t.md.CollectionName, err)
@@ -451,6 +456,7 @@ func (r *replicaSet) stream(ctx context.Context, cw *snapshot.CollectionWriter, 
 		if err := cw.Append(cur.Current); err != nil {
 			return err
 		}
+		r.progress.document(len(cur.Current))
 	}
 	if err := cur.Err(); err != nil {
 		return fmt.Errorf("find: %w", err)

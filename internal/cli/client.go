@@ -34,6 +34,11 @@ func newClient(ctx context.Context, p Profile, userAgent string) (*admin.APIClie
 	default:
 		return nil, fmt.Errorf("profile %q has no credentials: set public_api_key and private_api_key, or client_id and client_secret (or the MONGODB_ATLAS_* environment variables); `snapex init` writes a profile for a local snapex", p.Name)
 	}
+	// Last, so it wraps whichever client the credentials installed.
+	mods = append(mods, func(c *admin.Configuration) error {
+		c.HTTPClient = wrapHTTPClient(c.HTTPClient)
+		return nil
+	})
 	c, err := admin.NewClient(mods...)
 	if err != nil {
 		return nil, fmt.Errorf("create API client: %w", err)

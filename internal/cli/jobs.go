@@ -141,11 +141,14 @@ func jobWatch(s *session) *cobra.Command {
 			}
 			w := &watcher{interval: interval, render: newRenderer(cmd.OutOrStdout()), warn: cmd.ErrOrStderr(),
 				poll: func(ctx context.Context) (Progress, bool, bool, error) {
+					ctx, sink := withBodySink(ctx)
 					job, _, err := c.api.CloudBackupsApi.GetBackupExport(ctx, c.groupID, cluster, args[0]).Execute()
 					if err != nil {
 						return Progress{}, false, false, apiError(c.profile, "describe export job "+args[0], err)
 					}
-					return jobProgress(args[0], job)
+					p, terminal, ok, err := jobProgress(args[0], job)
+					addExtension(&p, sink.body)
+					return p, terminal, ok, err
 				}}
 			return w.run(c.ctx)
 		},

@@ -132,11 +132,13 @@ func snapshotWatch(s *session) *cobra.Command {
 			}
 			w := &watcher{interval: interval, render: newRenderer(cmd.OutOrStdout()), warn: cmd.ErrOrStderr(),
 				poll: func(ctx context.Context) (Progress, bool, bool, error) {
+					ctx, sink := withBodySink(ctx)
 					sn, _, err := c.api.CloudBackupsApi.GetClusterBackupSnapshot(ctx, c.groupID, cluster, args[0]).Execute()
 					if err != nil {
 						return Progress{}, false, false, apiError(c.profile, "describe snapshot "+args[0], err)
 					}
-					p := Progress{Kind: "snapshot", ID: args[0], State: sn.GetStatus(), Object: sn}
+					p := Progress{Kind: "snapshot", ID: args[0], State: sn.GetStatus(), Object: sn, Unit: "captured"}
+					addExtension(&p, sink.body)
 					switch sn.GetStatus() {
 					case "completed":
 						return p, true, true, nil

@@ -21,6 +21,20 @@ type Progress struct {
 	Reason string
 	// Done and Total count collections exported; Total is 0 when unknown.
 	Done, Total int
+	// Unit says what the counts are ("exported" when empty, "captured").
+	Unit string
+	// Extended is set when the server sent snapex's progress extension,
+	// which fills the fields below (real Atlas does not).
+	Extended bool
+	// Documents and Bytes (BSON) done so far, of their totals (0 when
+	// unknown).
+	Documents, DocumentsTotal, Bytes, BytesTotal int64
+	// Attempt is the current attempt's number; LastError the last failed
+	// attempt's error and NextAttemptAt when it is retried.
+	Attempt                  int
+	LastError, NextAttemptAt string
+	// Components break a sharded cluster's export down by replica set.
+	Components []ComponentProgress
 	// Object is the SDK value of the last poll, for renderers that show
 	// more than the fields above.
 	Object any
@@ -35,32 +49,61 @@ type Renderer interface {
 	Finish(p Progress, ok bool)
 }
 
-// lineRenderer prints a line whenever the state or the collection counts
-// change, so its output reads well in a log or a pipe.
+// lineRenderer prints a line whenever the state or the counts change, so
+// its output reads well in a log or a pipe.
 type lineRenderer struct {
 	out  io.Writer
 	last string
+	rate rateMeter
 }
 
-// newRenderer picks the renderer for a watch writing to out; a
-// progress-bar renderer for terminals plugs in here.
-var newRenderer = func(out io.Writer) Renderer { return NewLineRenderer(out) }
+// newRenderer picks the renderer for a watch writing to out: progress
+// bars on a terminal, plain lines otherwise.
+var newRenderer = func(out io.Writer) Renderer {
+	if isTerminal(out) {
+		return newBarRenderer(out)
+	}
+	return NewLineRenderer(out)
+}
 
 // NewLineRenderer returns the plain-line renderer writing to out.
 func NewLineRenderer(out io.Writer) Renderer { return &lineRenderer{out: out} }
 
-func (r *lineRenderer) line(p Progress) string {
+// line is what the line renderer prints; the rate is left out of the
+// comparison that decides whether to print.
+func (r *lineRenderer) line(p Progress) (key, full string) {
 	s := fmt.Sprintf("%s %s: %s", p.Kind, p.ID, p.State)
 	if p.Total > 0 {
-		s += fmt.Sprintf(", %d/%d collections exported", p.Done, p.Total)
+		s += fmt.Sprintf(", %d/%d collections %s", p.Done, p.Total, p.unit())
 	}
-	return s
+	if !p.Extended {
+		return s, s
+	}
+	s += ", " + p.counts()
+	tail := ""
+	if p.Attempt > 1 || p.LastError != "" {
+		tail += fmt.Sprintf(", attempt %d", p.Attempt)
+	}
+	if p.LastError != "" && !terminalState(p.State) {
+		tail += ", last error: " + p.LastError
+		if p.NextAttemptAt != "" {
+			tail += " (retry at " + p.NextAttemptAt + ")"
+		}
+	}
+	rate := ""
+	if speed, eta, ok := r.rate.observe(time.Now(), p); ok && !terminalState(p.State) {
+		rate = ", " + speed
+		if eta != "" {
+			rate += ", ETA " + eta
+		}
+	}
+	return s + tail, s + rate + tail
 }
 
 func (r *lineRenderer) Update(p Progress) {
-	if l := r.line(p); l != r.last {
-		fmt.Fprintln(r.out, l)
-		r.last = l
+	if key, full := r.line(p); key != r.last {
+		fmt.Fprintln(r.out, full)
+		r.last = key
 	}
 }
 
@@ -129,4 +172,10 @@ func (w *watcher) run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// ComponentProgress is one replica set's share of a sharded export.
+type ComponentProgress struct {
+	ReplicaSet                                   string
+	Documents, DocumentsTotal, Bytes, BytesTotal int64
 }

@@ -92,3 +92,85 @@ func TestWatchRidesOutUnansweredPolls(t *testing.T) {
 		t.Fatalf("%d unanswered polls: %v after %d polls", len(many), err, calls)
 	}
 }
+
+// TestWatchShowsExtensionProgress: with snapex's progress extension in
+// the response, the line renderer shows documents, bytes, the attempt and
+// the last error while retrying, and the final state.
+func TestWatchShowsExtensionProgress(t *testing.T) {
+	bodies := []string{
+		`{"state":"InProgress","snapexProgress":{"documentsExported":0,"documentsTotal":1000,"bytesExported":0,"bytesTotal":4096,"attempt":1}}`,
+		`{"state":"InProgress","snapexProgress":{"documentsExported":250,"documentsTotal":1000,"bytesExported":1024,"bytesTotal":4096,"attempt":1}}`,
+		`{"state":"InProgress","snapexProgress":{"documentsExported":250,"documentsTotal":1000,"bytesExported":1024,"bytesTotal":4096,"attempt":1,"lastError":"upload: connection reset","nextAttemptAt":"2026-12-05T01:00:00Z"}}`,
+		`{"state":"InProgress","snapexProgress":{"documentsExported":600,"documentsTotal":1000,"bytesExported":2048,"bytesTotal":4096,"attempt":2,"lastError":"upload: connection reset"}}`,
+		`{"state":"Successful","snapexProgress":{"documentsExported":1000,"documentsTotal":1000,"bytesExported":4096,"bytesTotal":4096,"attempt":2,"lastError":"upload: connection reset"}}`,
+	}
+	states := []string{"InProgress", "InProgress", "InProgress", "InProgress", "Successful"}
+	var out bytes.Buffer
+	i := 0
+	w := &watcher{interval: time.Millisecond, render: NewLineRenderer(&out),
+		poll: func(context.Context) (Progress, bool, bool, error) {
+			n := min(i, len(bodies)-1)
+			i++
+			p, terminal, ok, err := jobProgress("j", &admin.DiskBackupExportJob{State: admin.PtrString(states[n])})
+			addExtension(&p, []byte(bodies[n]))
+			return p, terminal, ok, err
+		}}
+	if err := w.run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	want := []string{
+		"export job j: InProgress, 0/1,000 documents, 0 B/4.0 KiB (0%)",
+		"export job j: InProgress, 250/1,000 documents, 1.0 KiB/4.0 KiB (25%)",
+		"attempt 1, last error: upload: connection reset (retry at 2026-12-05T01:00:00Z)",
+		"export job j: InProgress, 600/1,000 documents, 2.0 KiB/4.0 KiB (50%)",
+		"export job j: Successful, 1,000/1,000 documents, 4.0 KiB/4.0 KiB (100%), attempt 2",
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("watch printed %d lines, want %d:\n%s", len(lines), len(want), out.String())
+	}
+	for k, w := range want {
+		if !strings.Contains(lines[k], w) {
+			t.Errorf("line %d = %q, want it to contain %q", k, lines[k], w)
+		}
+	}
+	if !strings.Contains(lines[3], "/s") || !strings.Contains(lines[3], "ETA") {
+		t.Errorf("a running line shows no rate and ETA: %q", lines[3])
+	}
+	if strings.Contains(lines[4], "last error") {
+		t.Errorf("the final line still shows the last error: %q", lines[4])
+	}
+}
+
+// TestBarRendererEndsWithStateAndReason: the bar renderer, drawn into a
+// buffer, ends with the final state and the reason.
+func TestBarRendererEndsWithStateAndReason(t *testing.T) {
+	var out bytes.Buffer
+	r := newBarRenderer(&out)
+	p := Progress{Kind: "export job", ID: "j", State: "InProgress", Extended: true, Documents: 10, DocumentsTotal: 100, Bytes: 100, BytesTotal: 1000, Attempt: 2, LastError: "boom"}
+	r.Update(p)
+	p.State, p.Reason = "Failed", "bucket gone (EXPORT_FAILED)"
+	r.Finish(p, false)
+	if !strings.HasSuffix(out.String(), "export job j: Failed\nexport job j: bucket gone (EXPORT_FAILED)\n") {
+		t.Fatalf("bar renderer printed:\n%s", out.String())
+	}
+}
+
+// TestBarRendererDrawsComponents: a sharded export gets a bar per
+// replica set under the job's bar.
+func TestBarRendererDrawsComponents(t *testing.T) {
+	var out bytes.Buffer
+	r := newBarRenderer(&out)
+	p := Progress{Kind: "export job", ID: "j", State: "InProgress", Extended: true, Bytes: 300, BytesTotal: 1000,
+		Components: []ComponentProgress{{ReplicaSet: "shard0", Bytes: 200, BytesTotal: 500}, {ReplicaSet: "shard1", Bytes: 100, BytesTotal: 500}}}
+	r.Update(p)
+	p.State, p.Bytes = "Successful", 1000
+	p.Components[0].Bytes, p.Components[1].Bytes = 500, 500
+	r.Finish(p, true)
+	got := out.String()
+	for _, want := range []string{"shard0", "shard1", "export job j: Successful\n"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("bar renderer output lacks %q:\n%s", want, got)
+		}
+	}
+}

@@ -18,6 +18,8 @@ type Config struct {
 	SnapshotStorage SnapshotStorage `yaml:"snapshotStorage"`
 	// RateLimit bounds requests per API key or service account.
 	RateLimit RateLimit `yaml:"rateLimit"`
+	// StatusPage configures the HTML status page at /ui.
+	StatusPage StatusPage `yaml:"statusPage"`
 	// MemoryLimitMiB is the process's soft memory limit for the Go
 	// runtime (0: GOMEMLIMIT from the environment if set, else 160).
 	MemoryLimitMiB int `yaml:"memoryLimitMiB"`
@@ -241,4 +243,11 @@ type SnapshotSettings struct {
 	// can still be read and changed, but no scheduled snapshot (and so no
 	// automatic export) is taken.
 	SchedulingDisabled bool `yaml:"schedulingDisabled"`
+}
+
+// StatusPage configures the status page at /ui, served behind the API's
+// authentication.
+type StatusPage struct {
+	// Disabled turns the page off (/ui answers 404).
+	Disabled bool `yaml:"disabled"`
 }

@@ -48,6 +48,9 @@ type Engine struct {
 	// and its progress recorded, which happens in batches (metrics; tests
 	// use it to pace a job).
 	AfterChunk func(jobID string, p store.Progress)
+	// Moved, when set, is told of the documents and BSON bytes each
+	// progress publication adds (metrics).
+	Moved func(docs, bytes int64)
 }
 
 // ErrLeaseHeld means another live worker holds the job.
@@ -66,8 +69,9 @@ func (e *Engine) Kind() *jobs.Kind {
 			return e.finish(ctx, a, atlas.ExportFailed, &atlas.StateReason{ErrorCode: r.code, Message: r.message})
 		},
 		Cancel: func(ctx context.Context, a *jobs.Attempt) error {
-			return e.finish(ctx, a, atlas.ExportCancelled, nil)
+			return e.cancelled(ctx, a)
 		},
+		Code: func(err error) string { return failureReason(err).code },
 	}
 }
 
@@ -96,6 +100,16 @@ func (e *Engine) work(ctx context.Context, a *jobs.Attempt) error {
 		return err
 	}
 	return e.finish(ctx, a, atlas.ExportSuccessful, nil)
+}
+
+// cancelled ends the job Cancelled with the reason its cancel was
+// requested for.
+func (e *Engine) cancelled(ctx context.Context, a *jobs.Attempt) error {
+	reason := atlas.CancelledByUser()
+	if j, err := e.Store.ExportJobByID(ctx, a.ID); err == nil && j.CancelReason != nil {
+		reason = *j.CancelReason
+	}
+	return e.finish(ctx, a, atlas.ExportCancelled, &reason)
 }
 
 // finish moves the job to a terminal state, fenced by the attempt's lease.

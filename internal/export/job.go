@@ -8,6 +8,8 @@ import (
 	"maps"
 	"sort"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/blob"
@@ -125,6 +127,8 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	}
 	log := newProgressLog(ctx, e, dest, job.ID, t.recorded)
 	defer log.wait()
+	stopTicker := t.tick(ctx)
+	defer stopTicker()
 	comp := newCompressor(e.GzipLevel, 0)
 	defer comp.close()
 	// Large collections share the CPU through the compressor, so few run
@@ -151,7 +155,7 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 		start := progress[u.key]
 		g.Go(func() error {
 			defer func() { <-sem }()
-			return e.exportUnit(gctx, comp, dest, log, snap, job, u, start)
+			return e.exportUnit(gctx, comp, dest, log, snap, job, u, start, t.liveFor(u.key, start))
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -232,13 +236,76 @@ func (e *Engine) writeMetadata(ctx context.Context, dest blob.Bucket, snap *snap
 	return len(nss), nil
 }
 
-// tracker keeps exportStatus current as progress is recorded.
+// tracker keeps exportStatus and the progress extension current as
+// progress is recorded, and between records from what the running units
+// have read.
 type tracker struct {
 	e        *Engine
 	job      *atlas.ExportJob
 	nss      []*namespace
 	mu       sync.Mutex
 	progress map[atlas.ProgressKey]atlas.Progress
+	live     map[atlas.ProgressKey]*liveUnit
+	// publishing serialises publications, so a slower one never
+	// overwrites a newer one.
+	publishing sync.Mutex
+}
+
+// liveUnit counts what one running unit has handed to compression in
+// this attempt, from where it resumed: ahead of its durable record by at
+// most the chunk in progress. A nil liveUnit counts nothing.
+type liveUnit struct {
+	docs, bytes atomic.Int64
+}
+
+func (l *liveUnit) add(docs, bytes int64) {
+	if l == nil {
+		return
+	}
+	l.docs.Add(docs)
+	l.bytes.Add(bytes)
+}
+
+// liveFor starts counting unit key from its durable progress start.
+func (t *tracker) liveFor(key atlas.ProgressKey, start atlas.Progress) *liveUnit {
+	l := &liveUnit{}
+	l.docs.Store(start.DocsDone)
+	l.bytes.Store(start.BytesDone)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.live == nil {
+		t.live = map[atlas.ProgressKey]*liveUnit{}
+	}
+	t.live[key] = l
+	return l
+}
+
+// livePublishEvery is how often a running job publishes its progress
+// between records: a 64 MiB data file takes seconds to write.
+const livePublishEvery = time.Second
+
+// tick publishes progress every livePublishEvery until the returned stop
+// is called; a failed publication is left to the next one (the records
+// themselves are what the job depends on).
+func (t *tracker) tick(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tk := time.NewTicker(livePublishEvery)
+		defer tk.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tk.C:
+				if err := t.publish(ctx, false); err != nil && ctx.Err() == nil {
+					t.e.log().Debug("export progress not published", "job", t.job.ID, "err", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // recorded takes a batch the progress log has just recorded and
@@ -267,22 +334,70 @@ func (t *tracker) snapshotProgress() []atlas.Progress {
 func (t *tracker) publish(ctx context.Context, start bool) error {
 	t.mu.Lock()
 	done := 0
+	var p atlas.JobProgress
+	byRS := map[string]*atlas.ReplicaSetProgress{}
+	var order []string
 	for _, ns := range t.nss {
 		all := true
 		for _, u := range ns.units {
-			all = all && t.progress[u.key].Done
+			up := t.progress[u.key]
+			all = all && up.Done
+			docs, bytes := up.DocsDone, up.BytesDone
+			if l := t.live[u.key]; l != nil {
+				docs, bytes = max(docs, l.docs.Load()), max(bytes, l.bytes.Load())
+			}
+			p.Documents += docs
+			p.Bytes += bytes
+			p.DocumentsTotal += u.coll.DocumentCount
+			p.BytesTotal += u.coll.BSONBytes
+			rs := byRS[u.key.ReplicaSet]
+			if rs == nil {
+				rs = &atlas.ReplicaSetProgress{ReplicaSet: u.key.ReplicaSet}
+				byRS[u.key.ReplicaSet] = rs
+				order = append(order, u.key.ReplicaSet)
+			}
+			rs.Documents, rs.Bytes = rs.Documents+docs, rs.Bytes+bytes
+			rs.DocumentsTotal, rs.BytesTotal = rs.DocumentsTotal+u.coll.DocumentCount, rs.BytesTotal+u.coll.BSONBytes
 		}
 		if all {
 			done++
 		}
 	}
 	t.mu.Unlock()
+	if len(order) > 1 {
+		sort.Strings(order)
+		for _, name := range order {
+			p.ReplicaSets = append(p.ReplicaSets, *byRS[name])
+		}
+	}
+	p.UpdatedAt = t.e.Runner.Clock().UTC()
+	t.publishing.Lock()
+	defer t.publishing.Unlock()
+	var before atlas.JobProgress
 	_, err := t.e.Store.UpdateExportJobAs(ctx, t.job.ID, t.e.Runner.Owner, func(j *atlas.ExportJob) error {
 		if start && j.State == atlas.ExportQueued {
 			j.State = atlas.ExportInProgress
 		}
+		before = j.Progress
+		// A retried attempt re-reads its unrecorded chunk: never show less
+		// than was shown.
+		p.Documents, p.Bytes = max(p.Documents, before.Documents), max(p.Bytes, before.Bytes)
+		for i := range p.ReplicaSets {
+			for _, b := range before.ReplicaSets {
+				if b.ReplicaSet == p.ReplicaSets[i].ReplicaSet {
+					p.ReplicaSets[i].Documents = max(p.ReplicaSets[i].Documents, b.Documents)
+					p.ReplicaSets[i].Bytes = max(p.ReplicaSets[i].Bytes, b.Bytes)
+				}
+			}
+		}
 		j.TotalCollections, j.ExportedCollections = len(t.nss), done
+		j.Progress = p
 		return nil
 	})
+	if err == nil && t.e.Moved != nil {
+		// Only what this publication adds; a resumed attempt starts from
+		// what its predecessor recorded.
+		t.e.Moved(max(p.Documents-before.Documents, 0), max(p.Bytes-before.Bytes, 0))
+	}
 	return err
 }

@@ -139,7 +139,9 @@ func (c *compressor) encode(b *block) error {
 // want is how much BSON the collection has left, to size the first block.
 // It reports the documents and BSON bytes the file holds and whether the
 // collection ended.
-func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key string, r *snapshot.DocumentReader, first []byte, limit, want int64, depth int) (docs, size int64, eof bool, err error) {
+// Every block handed to compression is counted in live (may be nil), so
+// progress shows inside a large data file.
+func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key string, r *snapshot.DocumentReader, first []byte, limit, want int64, depth int, live *liveUnit) (docs, size int64, eof bool, err error) {
 	var (
 		w        blob.Writer
 		inflight chan *block
@@ -156,6 +158,7 @@ func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key strin
 		return nil
 	}
 	submit := func(b *block) bool {
+		live.add(b.docs, int64(len(b.raw)))
 		inflight <- b
 		select {
 		case c.tasks <- b:
@@ -204,7 +207,7 @@ func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key strin
 		}
 	}
 	if w == nil {
-		return c.writeSingle(ctx, dest, key, cur, readErr, docs, size, eof)
+		return c.writeSingle(ctx, dest, key, cur, readErr, docs, size, eof, live)
 	}
 	if cur != nil && len(cur.raw) > 0 {
 		submit(cur)
@@ -228,7 +231,7 @@ func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key strin
 }
 
 // writeSingle compresses a file's only block and uploads it in one request.
-func (c *compressor) writeSingle(ctx context.Context, dest blob.Bucket, key string, b *block, readErr error, docs, size int64, eof bool) (int64, int64, bool, error) {
+func (c *compressor) writeSingle(ctx context.Context, dest blob.Bucket, key string, b *block, readErr error, docs, size int64, eof bool, live *liveUnit) (int64, int64, bool, error) {
 	defer c.put(b)
 	if readErr != nil {
 		return 0, 0, false, readErr
@@ -238,6 +241,7 @@ func (c *compressor) writeSingle(ctx context.Context, dest blob.Bucket, key stri
 	case <-ctx.Done():
 		return 0, 0, false, context.Cause(ctx)
 	}
+	live.add(b.docs, int64(len(b.raw)))
 	<-b.done
 	if b.err != nil {
 		return 0, 0, false, fmt.Errorf("%s: %w", key, b.err)

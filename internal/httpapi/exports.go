@@ -25,6 +25,9 @@ type exportJobView struct {
 	// SnapexOptions is snapex's extension, present only on jobs created
 	// with it, so plain jobs render exactly as Atlas's.
 	SnapexOptions *atlas.ExportOptions `json:"snapexOptions,omitempty"`
+	// SnapexProgress is how far the job got and its attempts; a snapex
+	// extension (docs/api-compatibility.md).
+	SnapexProgress *exportProgressView `json:"snapexProgress,omitempty"`
 }
 
 type exportStatusView struct {
@@ -37,7 +40,8 @@ func newExportJobView(j *atlas.ExportJob) exportJobView {
 		Components: j.Components, CreatedAt: timestamp(j.CreatedAt), CustomData: j.CustomData,
 		ExportBucketID: j.ExportBucketID, ID: j.ID, Prefix: j.Prefix, SnapshotID: j.SnapshotID,
 		State: string(j.State), StateReason: j.StateReason, SnapexOptions: j.Options,
-		ExportStatus: exportStatusView{ExportedCollections: j.ExportedCollections, TotalCollections: j.TotalCollections},
+		ExportStatus:   exportStatusView{ExportedCollections: j.ExportedCollections, TotalCollections: j.TotalCollections},
+		SnapexProgress: newExportProgressView(j),
 	}
 	if v.CustomData == nil {
 		v.CustomData = []atlas.Label{}

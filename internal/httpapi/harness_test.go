@@ -109,6 +109,8 @@ type env struct {
 	store *store.Store
 	cfg   *config.Config
 	check *apitest.Transport
+	// logs holds the server's JSON log lines.
+	logs *logBuffer
 	// handler is the whole API, for in-process requests (fuzzing).
 	handler http.Handler
 }
@@ -146,7 +148,8 @@ func newEnvWith(t testing.TB, engine string, adjust func(*httpapi.Server)) *env 
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &logBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
 	api := &httpapi.Server{
 		Service: &service.Service{Repo: &storerepo.Repo{Store: st}, Catalog: cfg.Catalog(), Log: log},
 		Gate:    authgate.New(authn), Log: log,
@@ -158,7 +161,7 @@ func newEnvWith(t testing.TB, engine string, adjust func(*httpapi.Server)) *env 
 	handler := httpapi.Instrument(api.Handler(), log, nil)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, store: st, cfg: cfg, check: apitest.NewTransport(t, nil), handler: handler}
+	return &env{t: t, url: srv.URL, store: st, cfg: cfg, check: apitest.NewTransport(t, nil), handler: handler, logs: logs}
 }
 
 // response is a decoded exchange.

@@ -63,6 +63,8 @@ func Instrument(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
+		ctx, slot := withCallerSlot(r.Context())
+		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
@@ -80,8 +82,13 @@ func Instrument(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 				m.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
 				m.latency.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
 			}
-			log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-				"route", route, "status", rec.status, "duration_ms", float64(elapsed.Microseconds())/1000, "remote", r.RemoteAddr)
+			attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path,
+				"route", route, "status", rec.status, "duration", elapsed.Round(time.Microsecond).String(),
+				"duration_ms", float64(elapsed.Microseconds()) / 1000, "remote", r.RemoteAddr}
+			if who := slot.caller(); who != "" {
+				attrs = append(attrs, "caller", who)
+			}
+			log.InfoContext(r.Context(), "request", attrs...)
 		}()
 		h.ServeHTTP(rec, r)
 	})

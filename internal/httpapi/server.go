@@ -154,6 +154,7 @@ func (s *Server) apiHandler(rt route) http.Handler {
 			return
 		}
 		c.caller = caller
+		NoteCaller(r.Context(), caller.ID())
 		var err error
 		if s.Limiter != nil {
 			if aerr := s.Limiter.allow(w.Header(), caller.ID(), s.now()); aerr != nil {

@@ -34,6 +34,9 @@ type snapshotView struct {
 	SnapexConsistency string `json:"snapexConsistency,omitempty"`
 	// SnapexFailureReason says why a snapshot failed; a snapex extension.
 	SnapexFailureReason string `json:"snapexFailureReason,omitempty"`
+	// SnapexProgress is how far a capture got and its attempts; a snapex
+	// extension.
+	SnapexProgress *snapshotProgressView `json:"snapexProgress,omitempty"`
 }
 
 // reportedCloudProvider fills the provider fields Atlas's schema requires;
@@ -49,7 +52,7 @@ func (s *Server) newSnapshotView(r *http.Request, c atlas.Cluster, sn *atlas.Sna
 	v := snapshotView{
 		Description: sn.Description, ExpiresAt: optionalTimestamp(sn.ExpiresAt), FrequencyType: sn.FrequencyType,
 		ID: sn.ID, PolicyItems: nonNilStrings(sn.PolicyItems), SnapshotType: sn.SnapshotType, Status: string(sn.Status),
-		StorageSizeBytes: sn.StorageSizeBytes, Type: string(sn.Kind),
+		StorageSizeBytes: sn.StorageSizeBytes, Type: string(sn.Kind), SnapexProgress: newSnapshotProgressView(sn),
 		Links: []link{{Href: self, Rel: "self"}, {Href: clusterURL, Rel: "https://cloud.mongodb.com/cluster"}},
 	}
 	if sn.Status == atlas.SnapshotCompleted {

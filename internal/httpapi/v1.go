@@ -62,10 +62,10 @@ func legacyBucket(v bucketView) bucketView {
 // legacyExportJob adapts an export job view to the v1.0 model: a failed
 // job says why in errMsg; v1.0 has no stateReason.
 func legacyExportJob(v exportJobView) exportJobView {
-	if v.StateReason != nil {
+	if v.StateReason != nil && v.State == string(atlas.ExportFailed) {
 		v.ErrMsg = v.StateReason.Message
-		v.StateReason = nil
 	}
+	v.StateReason = nil
 	return v
 }
 

@@ -58,4 +58,7 @@ type Kind struct {
 	// Cancel records a requested cancellation; nil for kinds that cannot
 	// be cancelled.
 	Cancel func(ctx context.Context, a *Attempt) error
+	// Code classifies a failed attempt's error for metrics (an Atlas
+	// errorCode); nil leaves failures unclassified.
+	Code func(err error) string
 }

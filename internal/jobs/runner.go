@@ -23,6 +23,8 @@ type Runner struct {
 	// Retry bounds the attempts of every job.
 	Retry Retry
 	Log   *slog.Logger
+	// Observer, when set, is told of attempts and job ends (metrics).
+	Observer Observer
 }
 
 // Result says what became of a job after Run.
@@ -91,6 +93,18 @@ func (r *Runner) run(ctx context.Context, k *Kind, id string, once, final bool) 
 	// Outcomes are recorded on a context that survives the work's.
 	rctx := context.WithoutCancel(ctx)
 	log := r.Log.With("kind", k.Table.Name, "job", id)
+	obs, began := r.observer(), time.Now()
+	// ended logs and observes the job's end once its state is recorded.
+	ended := func(outcome Outcome) func(Result, error) (Result, error) {
+		return func(res Result, err error) (Result, error) {
+			if err == nil && res.Done && !res.lost {
+				took := time.Since(began)
+				log.Info("job ended", "outcome", string(outcome), "took", took.Round(time.Millisecond))
+				obs.JobEnded(k.Table.Name, id, outcome, took)
+			}
+			return res, err
+		}
+	}
 	for {
 		n, err := r.Store.BeginAttempt(ctx, k.Table, id, r.Owner)
 		if errors.Is(err, store.ErrLeaseLost) {
@@ -102,6 +116,8 @@ func (r *Runner) run(ctx context.Context, k *Kind, id string, once, final bool) 
 		}
 		a := &Attempt{ID: id, Owner: r.Owner, Number: n, Final: final || r.Retry.final(n), Now: r.now}
 		log.Info("job attempt", "attempt", n, "maxAttempts", r.Retry.MaxAttempts)
+		obs.AttemptStarted(k.Table.Name, id, n)
+		attemptBegan := time.Now()
 		err = k.Work(hbCtx, a)
 		cause := context.Cause(hbCtx)
 		switch {
@@ -110,10 +126,10 @@ func (r *Runner) run(ctx context.Context, k *Kind, id string, once, final bool) 
 			return r.lost(rctx, k, id, log)
 		case err == nil:
 			stopHeartbeat()
-			return r.finish(rctx, k, a, nil)
+			return ended(Succeeded)(r.finish(rctx, k, a, nil))
 		case errors.Is(cause, ErrCancelRequested) || errors.Is(err, ErrCancelRequested):
 			stopHeartbeat()
-			return r.finish(rctx, k, a, k.Cancel)
+			return ended(Cancelled)(r.finish(rctx, k, a, k.Cancel))
 		case ctx.Err() != nil:
 			// The process is stopping: the attempt is handed back, not failed.
 			stopHeartbeat()
@@ -125,19 +141,22 @@ func (r *Runner) run(ctx context.Context, k *Kind, id string, once, final bool) 
 			// cancellation, not a failure.
 			if c, rerr := r.Store.RenewLease(rctx, k.Table, id, r.Owner, r.now().Add(r.LeaseTTL)); rerr == nil && c {
 				stopHeartbeat()
-				return r.finish(rctx, k, a, k.Cancel)
+				return ended(Cancelled)(r.finish(rctx, k, a, k.Cancel))
 			}
 		}
+		took, code := time.Since(attemptBegan), k.code(err)
 		if k.Retryable == nil || !k.Retryable(err) || a.Final {
-			log.Error("job attempt failed", "attempt", n, "maxAttempts", r.Retry.MaxAttempts, "final", true, "err", err)
+			log.Error("job attempt failed", "attempt", n, "maxAttempts", r.Retry.MaxAttempts, "final", true, "code", code, "took", took.Round(time.Millisecond), "err", err)
+			obs.AttemptFailed(k.Table.Name, id, n, code, true, took)
 			stopHeartbeat()
-			return r.finish(rctx, k, a, func(ctx context.Context, a *Attempt) error { return k.Fail(ctx, a, err) })
+			return ended(Failed)(r.finish(rctx, k, a, func(ctx context.Context, a *Attempt) error { return k.Fail(ctx, a, err) }))
 		}
 		delay := r.Retry.Delay(n)
 		if once {
 			delay = 0
 		}
-		log.Warn("job attempt failed", "attempt", n, "maxAttempts", r.Retry.MaxAttempts, "final", false, "retryIn", delay, "err", err)
+		log.Warn("job attempt failed", "attempt", n, "maxAttempts", r.Retry.MaxAttempts, "final", false, "code", code, "took", took.Round(time.Millisecond), "retryIn", delay, "err", err)
+		obs.AttemptFailed(k.Table.Name, id, n, code, false, took)
 		if serr := r.Store.ScheduleRetry(rctx, k.Table, id, r.Owner, r.now().Add(delay), err.Error()); serr != nil {
 			if errors.Is(serr, store.ErrLeaseLost) {
 				stopHeartbeat()
@@ -150,7 +169,7 @@ func (r *Runner) run(ctx context.Context, k *Kind, id string, once, final bool) 
 			_ = r.Store.ReleaseLease(rctx, k.Table, id, r.Owner, false)
 			return Result{}, err
 		}
-		if res, over, werr := r.wait(ctx, hbCtx, rctx, k, a, delay, log); over {
+		if res, over, werr := r.wait(ctx, hbCtx, rctx, k, a, delay, log, ended(Cancelled)); over {
 			return res, werr
 		}
 	}
@@ -158,7 +177,9 @@ func (r *Runner) run(ctx context.Context, k *Kind, id string, once, final bool) 
 
 // wait sleeps delay under the lease before the next attempt; over reports
 // that the job ended meanwhile (cancelled, lease lost, process stopping).
-func (r *Runner) wait(ctx, hbCtx, rctx context.Context, k *Kind, a *Attempt, delay time.Duration, log *slog.Logger) (res Result, over bool, err error) {
+// cancelled records the end of a job cancelled while it waited.
+func (r *Runner) wait(ctx, hbCtx, rctx context.Context, k *Kind, a *Attempt, delay time.Duration, log *slog.Logger,
+	cancelled func(Result, error) (Result, error)) (res Result, over bool, err error) {
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	select {
@@ -169,7 +190,7 @@ func (r *Runner) wait(ctx, hbCtx, rctx context.Context, k *Kind, a *Attempt, del
 	cause := context.Cause(hbCtx)
 	switch {
 	case errors.Is(cause, ErrCancelRequested):
-		res, err = r.finish(rctx, k, a, k.Cancel)
+		res, err = cancelled(r.finish(rctx, k, a, k.Cancel))
 		return res, true, err
 	case errors.Is(cause, store.ErrLeaseLost):
 		res, err = r.lost(rctx, k, a.ID, log)

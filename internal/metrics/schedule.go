@@ -1,5 +1,3 @@
-// Package metrics holds snapex's Prometheus collectors that are not tied
-// to HTTP.
 package metrics
 
 import (

@@ -19,7 +19,7 @@ func (s *Service) CancelExportJob(ctx context.Context, groupID, cluster, id stri
 	case atlas.ExportSuccessful, atlas.ExportFailed, atlas.ExportCancelled:
 		return nil, atlas.ErrExportJobFinished(id, string(j.State))
 	}
-	if err := s.Repo.RequestExportCancel(ctx, id, s.now()); err != nil {
+	if err := s.Repo.RequestExportCancel(ctx, id, s.now(), atlas.CancelledByUser()); err != nil {
 		return nil, internal("cancel export job", err)
 	}
 	return s.GetExportJob(ctx, groupID, cluster, id)

@@ -50,7 +50,8 @@ type ExportJobs interface {
 	// or running jobs.
 	ActiveExportJobsForSnapshot(ctx context.Context, snapshotID string) ([]string, error)
 	// RequestExportCancel asks a job to stop at its next chunk boundary.
-	RequestExportCancel(ctx context.Context, id string, now time.Time) error
+	// reason becomes the Cancelled job's stateReason.
+	RequestExportCancel(ctx context.Context, id string, now time.Time, reason atlas.StateReason) error
 }
 
 // Schedules stores backup schedules and what scheduled snapshots record

@@ -52,7 +52,7 @@ func (s *Service) DeleteSnapshot(ctx context.Context, groupID, cluster string, k
 		return internal("delete snapshot", err)
 	}
 	for _, j := range jobs {
-		if err := s.Repo.RequestExportCancel(ctx, j, s.now()); err != nil {
+		if err := s.Repo.RequestExportCancel(ctx, j, s.now(), atlas.CancelledSnapshotDeleted(id)); err != nil {
 			return internal("cancel export of deleted snapshot", err)
 		}
 	}

@@ -17,6 +17,10 @@ import (
 
 const jobColumns = `id, group_id, cluster_name, snapshot_id, export_bucket_id, custom_data, state, prefix, exported_collections, total_collections, components, state_reason, created_at, finished_at, snapex_options`
 
+// jobReadColumns are what scanJob reads: the written columns, then the
+// progress record, the cancel reason and the runner's attempt record.
+const jobReadColumns = jobColumns + `, progress, cancel_reason, attempts, last_error, retry_at`
+
 // CreateExportJob inserts a queued export job after checking, in the same
 // transaction, that its bucket still exists in the project and that the
 // snapshot has no other active export; then runs enqueue (may be nil) in
@@ -68,7 +72,7 @@ func insertJob(ctx context.Context, q querier, j *atlas.ExportJob) error {
 
 // GetExportJob returns one export job of a cluster.
 func (s *Store) GetExportJob(ctx context.Context, groupID, cluster, id string) (*atlas.ExportJob, error) {
-	row := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+jobColumns+` FROM export_jobs WHERE group_id = ? AND cluster_name = ? AND id = ?`), groupID, cluster, id)
+	row := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+jobReadColumns+` FROM export_jobs WHERE group_id = ? AND cluster_name = ? AND id = ?`), groupID, cluster, id)
 	j, err := scanJob(row)
 	if err != nil {
 		return nil, fmt.Errorf("get export job %s: %w", id, err)
@@ -78,7 +82,7 @@ func (s *Store) GetExportJob(ctx context.Context, groupID, cluster, id string) (
 
 // ExportJobByID returns an export job by id alone (workers, admin commands).
 func (s *Store) ExportJobByID(ctx context.Context, id string) (*atlas.ExportJob, error) {
-	j, err := scanJob(s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+jobColumns+` FROM export_jobs WHERE id = ?`), id))
+	j, err := scanJob(s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+jobReadColumns+` FROM export_jobs WHERE id = ?`), id))
 	if err != nil {
 		return nil, fmt.Errorf("get export job %s: %w", id, err)
 	}
@@ -92,7 +96,7 @@ func (s *Store) ListExportJobs(ctx context.Context, groupID, cluster string, p a
 	if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM export_jobs WHERE group_id = ? AND cluster_name = ?`), groupID, cluster).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count export jobs: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+jobColumns+` FROM export_jobs WHERE group_id = ? AND cluster_name = ? ORDER BY created_at, id LIMIT ? OFFSET ?`),
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+jobReadColumns+` FROM export_jobs WHERE group_id = ? AND cluster_name = ? ORDER BY created_at, id LIMIT ? OFFSET ?`),
 		groupID, cluster, p.ItemsPerPage, p.Offset())
 	if err != nil {
 		return nil, 0, fmt.Errorf("list export jobs: %w", err)
@@ -124,7 +128,7 @@ func (s *Store) UpdateExportJob(ctx context.Context, id string, fn func(*atlas.E
 func (s *Store) updateExportJob(ctx context.Context, id string, owner *string, fn func(*atlas.ExportJob) error) (*atlas.ExportJob, error) {
 	var out *atlas.ExportJob
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		j, err := scanJob(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+jobColumns+` FROM export_jobs WHERE id = ?`+s.d.forUpdate), id))
+		j, err := scanJob(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+jobReadColumns+` FROM export_jobs WHERE id = ?`+s.d.forUpdate), id))
 		if err != nil {
 			return err
 		}
@@ -144,8 +148,12 @@ func (s *Store) updateExportJob(ctx context.Context, id string, owner *string, f
 		if err != nil {
 			return err
 		}
-		_, err = s.exec(ctx, tx, `UPDATE export_jobs SET custom_data = ?, state = ?, exported_collections = ?, total_collections = ?, components = ?, state_reason = ?, finished_at = ? WHERE id = ?`,
-			custom, string(j.State), j.ExportedCollections, j.TotalCollections, comps, reason, finishedMillis(j), id)
+		progress, err := progressJSON(j.Progress)
+		if err != nil {
+			return err
+		}
+		_, err = s.exec(ctx, tx, `UPDATE export_jobs SET custom_data = ?, state = ?, exported_collections = ?, total_collections = ?, components = ?, state_reason = ?, finished_at = ?, progress = ? WHERE id = ?`,
+			custom, string(j.State), j.ExportedCollections, j.TotalCollections, comps, reason, finishedMillis(j), progress, id)
 		out = j
 		return err
 	})
@@ -213,10 +221,11 @@ func finishedMillis(j *atlas.ExportJob) int64 {
 
 func scanJob(r scanner) (*atlas.ExportJob, error) {
 	var j atlas.ExportJob
-	var custom, state, comps, reason, opts string
-	var created, finished int64
+	var custom, state, comps, reason, opts, progress, cancel string
+	var created, finished, retryAt int64
 	err := r.Scan(&j.ID, &j.GroupID, &j.ClusterName, &j.SnapshotID, &j.ExportBucketID, &custom, &state, &j.Prefix,
-		&j.ExportedCollections, &j.TotalCollections, &comps, &reason, &created, &finished, &opts)
+		&j.ExportedCollections, &j.TotalCollections, &comps, &reason, &created, &finished, &opts,
+		&progress, &cancel, &j.Attempts.Count, &j.Attempts.LastError, &retryAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -240,6 +249,18 @@ func scanJob(r scanner) (*atlas.ExportJob, error) {
 		if err := json.Unmarshal([]byte(opts), j.Options); err != nil {
 			return nil, fmt.Errorf("export job %s snapexOptions: %w", j.ID, err)
 		}
+	}
+	if err := scanProgress(progress, &j.Progress); err != nil {
+		return nil, fmt.Errorf("export job %s progress: %w", j.ID, err)
+	}
+	if cancel != "" {
+		j.CancelReason = &atlas.StateReason{}
+		if err := json.Unmarshal([]byte(cancel), j.CancelReason); err != nil {
+			return nil, fmt.Errorf("export job %s cancel reason: %w", j.ID, err)
+		}
+	}
+	if retryAt != 0 {
+		j.Attempts.RetryAt = fromMillis(retryAt)
 	}
 	j.State = atlas.ExportState(state)
 	j.CreatedAt = fromMillis(created)
@@ -269,16 +290,30 @@ func (s *Store) UpdateExportJobAs(ctx context.Context, id, owner string, fn func
 	return s.updateExportJob(ctx, id, &owner, fn)
 }
 
-// RequestExportCancel cancels a job: a queued job nobody works on becomes
-// Cancelled at once; a running one is flagged and its worker stops at the
-// next chunk boundary. Terminal jobs are returned unchanged.
+// RequestExportCancel cancels a job on a user's request (see
+// RequestExportCancelBecause).
 func (s *Store) RequestExportCancel(ctx context.Context, id string, now time.Time) (*atlas.ExportJob, error) {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, `UPDATE export_jobs SET cancel_requested = TRUE WHERE id = ? AND state IN ('Queued', 'InProgress')`, id)
+	return s.RequestExportCancelBecause(ctx, id, now, atlas.CancelledByUser())
+}
+
+// RequestExportCancelBecause cancels a job: a queued job nobody works on
+// becomes Cancelled at once; a running one is flagged and its worker stops
+// at the next chunk boundary. reason becomes the Cancelled job's
+// stateReason (the first request's reason wins). Terminal jobs are
+// returned unchanged.
+func (s *Store) RequestExportCancelBecause(ctx context.Context, id string, now time.Time, reason atlas.StateReason) (*atlas.ExportJob, error) {
+	why, err := jsonText(reason)
+	if err != nil {
+		return nil, fmt.Errorf("cancel export job %s: %w", id, err)
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := s.exec(ctx, tx, `UPDATE export_jobs SET cancel_requested = TRUE,
+			cancel_reason = CASE WHEN cancel_reason = '' THEN ? ELSE cancel_reason END
+			WHERE id = ? AND state IN ('Queued', 'InProgress')`, why, id)
 		if err != nil {
 			return err
 		}
-		_, err = s.exec(ctx, tx, `UPDATE export_jobs SET state = 'Cancelled', finished_at = ?, cancel_requested = TRUE
+		_, err = s.exec(ctx, tx, `UPDATE export_jobs SET state = 'Cancelled', finished_at = ?, cancel_requested = TRUE, state_reason = cancel_reason
 			WHERE id = ? AND state = 'Queued' AND (lease_owner = '' OR lease_until < ?)`, millis(now), id, millis(now))
 		return err
 	})

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/snapex/snapex/internal/atlas"
 )
 
 // ErrLeaseLost means another worker now holds the job's lease; the caller
@@ -25,6 +27,8 @@ type JobKind struct {
 	active string
 	// queuedAt is the column with the time the job was queued.
 	queuedAt string
+	// state is the state column and queued its value for a queued job.
+	state, queued string
 	// cancel is the boolean column flagging a requested cancellation,
 	// empty when the kind cannot be cancelled.
 	cancel string
@@ -34,10 +38,10 @@ type JobKind struct {
 var (
 	// ExportJobs are export jobs (export_jobs).
 	ExportJobs = JobKind{Name: "export", table: "export_jobs", active: "state IN ('Queued', 'InProgress')",
-		queuedAt: "created_at", cancel: "cancel_requested"}
+		queuedAt: "created_at", cancel: "cancel_requested", state: "state", queued: "Queued"}
 	// SnapshotJobs are on-demand snapshots being taken (snapshots).
 	SnapshotJobs = JobKind{Name: "snapshot", table: "snapshots", active: "status IN ('queued', 'inProgress')",
-		queuedAt: "queued_at"}
+		queuedAt: "queued_at", state: "status", queued: "queued"}
 )
 
 // Lease is what AcquireLease found on a job.
@@ -54,16 +58,8 @@ type Lease struct {
 	RetryAt time.Time
 }
 
-// Attempts is the attempt record of a job.
-type Attempts struct {
-	// Count is how many attempts were started (the current attempt's
-	// number while one runs).
-	Count int
-	// LastError is the last failed attempt's error, empty when none failed.
-	LastError string
-	// RetryAt is when the next attempt is due, zero when none waits.
-	RetryAt time.Time
-}
+// Attempts is atlas.Attempts, a job's attempt record.
+type Attempts = atlas.Attempts
 
 // AcquireLease gives owner the lease of job id until the given time when
 // the job is unfinished, its lease is free or expired, and its next

@@ -44,7 +44,7 @@ func (s *Store) CreateQueuedSnapshot(ctx context.Context, sn *atlas.Snapshot, re
 
 // SnapshotByID returns a snapshot and its retention in days.
 func (s *Store) SnapshotByID(ctx context.Context, id string) (*atlas.Snapshot, int, error) {
-	row := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+snapshotColumns+` FROM snapshots WHERE id = ?`), id)
+	row := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+snapshotReadColumns+` FROM snapshots WHERE id = ?`), id)
 	sn, err := scanSnapshot(row)
 	if err != nil {
 		return nil, 0, fmt.Errorf("get snapshot %s: %w", id, err)
@@ -58,7 +58,7 @@ func (s *Store) SnapshotByID(ctx context.Context, id string) (*atlas.Snapshot, i
 
 // ExpiredSnapshots lists finished snapshots past their expiry.
 func (s *Store) ExpiredSnapshots(ctx context.Context, now time.Time) ([]*atlas.Snapshot, error) {
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+snapshotColumns+` FROM snapshots
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+snapshotReadColumns+` FROM snapshots
 		WHERE status IN ('completed', 'failed') AND expires_at > 0 AND expires_at < ? ORDER BY expires_at LIMIT 100`), millis(now))
 	if err != nil {
 		return nil, fmt.Errorf("expired snapshots: %w", err)

@@ -12,6 +12,10 @@ import (
 
 const snapshotColumns = `id, group_id, cluster_name, kind, status, snapshot_type, frequency_type, description, replica_set_name, members, mongod_version, storage_size_bytes, consistency, failure_reason, created_at, expires_at`
 
+// snapshotReadColumns are what scanSnapshot reads: the written columns,
+// then the capture's progress and the runner's attempt record.
+const snapshotReadColumns = snapshotColumns + `, progress, attempts, last_error, retry_at`
+
 // CreateSnapshot inserts a snapshot row.
 func (s *Store) CreateSnapshot(ctx context.Context, sn *atlas.Snapshot) error {
 	return s.insertSnapshot(ctx, s.db, sn)
@@ -34,7 +38,7 @@ func (s *Store) insertSnapshot(ctx context.Context, q sqlExecer, sn *atlas.Snaps
 
 // GetSnapshot returns one snapshot of a cluster.
 func (s *Store) GetSnapshot(ctx context.Context, groupID, cluster, id string) (*atlas.Snapshot, error) {
-	row := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+snapshotColumns+` FROM snapshots WHERE group_id = ? AND cluster_name = ? AND id = ?`), groupID, cluster, id)
+	row := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+snapshotReadColumns+` FROM snapshots WHERE group_id = ? AND cluster_name = ? AND id = ?`), groupID, cluster, id)
 	sn, err := scanSnapshot(row)
 	if err != nil {
 		return nil, fmt.Errorf("get snapshot %s: %w", id, err)
@@ -49,7 +53,7 @@ func (s *Store) ListSnapshots(ctx context.Context, groupID, cluster string, kind
 	if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM snapshots WHERE group_id = ? AND cluster_name = ? AND kind = ?`), groupID, cluster, string(kind)).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count snapshots: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+snapshotColumns+` FROM snapshots WHERE group_id = ? AND cluster_name = ? AND kind = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`),
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+snapshotReadColumns+` FROM snapshots WHERE group_id = ? AND cluster_name = ? AND kind = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`),
 		groupID, cluster, string(kind), p.ItemsPerPage, p.Offset())
 	if err != nil {
 		return nil, 0, fmt.Errorf("list snapshots: %w", err)
@@ -83,7 +87,7 @@ func (s *Store) UpdateSnapshotAs(ctx context.Context, id, owner string, fn func(
 func (s *Store) updateSnapshot(ctx context.Context, id string, owner *string, fn func(*atlas.Snapshot) error) (*atlas.Snapshot, error) {
 	var out *atlas.Snapshot
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		sn, err := scanSnapshot(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+snapshotColumns+` FROM snapshots WHERE id = ?`+s.d.forUpdate), id))
+		sn, err := scanSnapshot(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+snapshotReadColumns+` FROM snapshots WHERE id = ?`+s.d.forUpdate), id))
 		if err != nil {
 			return err
 		}
@@ -99,8 +103,12 @@ func (s *Store) updateSnapshot(ctx context.Context, id string, owner *string, fn
 		if err != nil {
 			return err
 		}
-		_, err = s.exec(ctx, tx, `UPDATE snapshots SET status = ?, description = ?, members = ?, mongod_version = ?, storage_size_bytes = ?, consistency = ?, failure_reason = ?, created_at = ?, expires_at = ? WHERE id = ?`,
-			string(sn.Status), sn.Description, string(members), sn.MongodVersion, sn.StorageSizeBytes, sn.Consistency, sn.FailureReason, millis(sn.CreatedAt), millis(sn.ExpiresAt), id)
+		progress, err := progressJSON(sn.Progress)
+		if err != nil {
+			return err
+		}
+		_, err = s.exec(ctx, tx, `UPDATE snapshots SET status = ?, description = ?, members = ?, mongod_version = ?, storage_size_bytes = ?, consistency = ?, failure_reason = ?, created_at = ?, expires_at = ?, progress = ? WHERE id = ?`,
+			string(sn.Status), sn.Description, string(members), sn.MongodVersion, sn.StorageSizeBytes, sn.Consistency, sn.FailureReason, millis(sn.CreatedAt), millis(sn.ExpiresAt), progress, id)
 		out = sn
 		return err
 	})
@@ -124,10 +132,11 @@ func (s *Store) DeleteSnapshot(ctx context.Context, groupID, cluster, id string)
 
 func scanSnapshot(r scanner) (*atlas.Snapshot, error) {
 	var sn atlas.Snapshot
-	var kind, status, members string
-	var created, expires int64
+	var kind, status, members, progress string
+	var created, expires, retryAt int64
 	err := r.Scan(&sn.ID, &sn.GroupID, &sn.ClusterName, &kind, &status, &sn.SnapshotType, &sn.FrequencyType, &sn.Description,
-		&sn.ReplicaSetName, &members, &sn.MongodVersion, &sn.StorageSizeBytes, &sn.Consistency, &sn.FailureReason, &created, &expires)
+		&sn.ReplicaSetName, &members, &sn.MongodVersion, &sn.StorageSizeBytes, &sn.Consistency, &sn.FailureReason, &created, &expires,
+		&progress, &sn.Attempts.Count, &sn.Attempts.LastError, &retryAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -136,6 +145,12 @@ func scanSnapshot(r scanner) (*atlas.Snapshot, error) {
 	}
 	if err := json.Unmarshal([]byte(members), &sn.Members); err != nil {
 		return nil, fmt.Errorf("snapshot %s members: %w", sn.ID, err)
+	}
+	if err := scanProgress(progress, &sn.Progress); err != nil {
+		return nil, fmt.Errorf("snapshot %s progress: %w", sn.ID, err)
+	}
+	if retryAt != 0 {
+		sn.Attempts.RetryAt = fromMillis(retryAt)
 	}
 	sn.Kind, sn.Status = atlas.SnapshotKind(kind), atlas.SnapshotStatus(status)
 	sn.CreatedAt, sn.ExpiresAt = fromMillis(created), fromMillis(expires)
@@ -153,4 +168,20 @@ func nonNil[T any](s []T) []T {
 func jsonText(v any) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// progressJSON is the progress column's text: empty for no progress yet.
+func progressJSON(p atlas.JobProgress) (string, error) {
+	if p.IsZero() {
+		return "", nil
+	}
+	return jsonText(p)
+}
+
+// scanProgress reads the progress column into p.
+func scanProgress(text string, p *atlas.JobProgress) error {
+	if text == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(text), p)
 }

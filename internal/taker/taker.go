@@ -34,7 +34,14 @@ type Taker struct {
 	// OnCompleted, when set, runs after a snapshot completes (scheduled
 	// snapshots' retention and automatic export).
 	OnCompleted func(ctx context.Context, snapshotID string)
+	// Moved, when set, is told of the documents and BSON bytes of every
+	// snapshot taken (metrics).
+	Moved func(docs, bytes int64)
 }
+
+// CodeCaptureFailed classifies every failed capture in metrics; the
+// snapshot's failure reason says what went wrong.
+const CodeCaptureFailed = "SNAPSHOT_CAPTURE_FAILED"
 
 func (t *Taker) log() *slog.Logger {
 	if t.Log != nil {
@@ -45,7 +52,8 @@ func (t *Taker) log() *slog.Logger {
 
 // Kind is the snapshot job kind for the runner.
 func (t *Taker) Kind() *jobs.Kind {
-	return &jobs.Kind{Table: store.SnapshotJobs, Work: t.work, Fail: t.fail}
+	return &jobs.Kind{Table: store.SnapshotJobs, Work: t.work, Fail: t.fail,
+		Code: func(error) string { return CodeCaptureFailed }}
 }
 
 // work takes the snapshot and records it completed.
@@ -65,15 +73,35 @@ func (t *Taker) work(ctx context.Context, a *jobs.Attempt) error {
 		s.MongodVersion = m.MongodVersion
 		s.Consistency = string(m.Consistency.Guarantee)
 		s.StorageSizeBytes = 0
+		var docs, bytes int64
+		colls := 0
 		for _, rs := range m.ReplicaSets {
 			for _, c := range rs.Collections {
 				s.StorageSizeBytes += c.CompressedBytes
+				docs += c.DocumentCount
+				bytes += c.BSONBytes
+				colls++
 			}
 		}
+		// What the snapshot holds; what was read can be more when a
+		// collection was read again after a fallback.
+		s.Progress.DocumentsTotal, s.Progress.BytesTotal, s.Progress.CollectionsTotal = docs, bytes, colls
+		s.Progress.Documents, s.Progress.Bytes = max(s.Progress.Documents, docs), max(s.Progress.Bytes, bytes)
+		s.Progress.Collections = colls
+		s.Progress.UpdatedAt = a.Now().UTC()
 		return nil
 	})
 	if err == nil {
 		t.log().Info("snapshot completed", "snapshot", a.ID, "consistency", m.Consistency.Guarantee)
+		if t.Moved != nil {
+			var docs, bytes int64
+			for _, rs := range m.ReplicaSets {
+				for _, c := range rs.Collections {
+					docs, bytes = docs+c.DocumentCount, bytes+c.BSONBytes
+				}
+			}
+			t.Moved(docs, bytes)
+		}
 		if t.OnCompleted != nil {
 			// The snapshot is recorded; its follow-up must not die with
 			// the attempt's context.
@@ -116,7 +144,14 @@ func (t *Taker) capture(ctx context.Context, a *jobs.Attempt, sn *atlas.Snapshot
 	for _, rs := range cluster.ReplicaSets {
 		opts.ReplicaSets = append(opts.ReplicaSets, capture.Source{Name: rs.Name, URI: t.Catalog.ReplicaSetURI(sn.GroupID, cluster.Name, rs.Name), ConfigServer: rs.ConfigServer})
 	}
+	opts.Progress = &capture.Progress{}
+	stop := t.publishProgress(ctx, a, opts.Progress)
 	m, err := capture.Take(ctx, opts)
+	stop()
+	if err == nil {
+		// The last counts, before the snapshot is recorded completed.
+		t.publish(ctx, a, opts.Progress)
+	}
 	if errors.Is(err, snapshot.ErrExists) {
 		s, oerr := snapshot.Open(ctx, t.Snapshots, sn.ID)
 		if oerr != nil {

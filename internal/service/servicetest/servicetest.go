@@ -332,7 +332,7 @@ func (r *Repo) ActiveExportJobsForSnapshot(_ context.Context, snapshotID string)
 }
 
 // RequestExportCancel implements service.ExportJobs by recording the id.
-func (r *Repo) RequestExportCancel(_ context.Context, id string, _ time.Time) error {
+func (r *Repo) RequestExportCancel(_ context.Context, id string, _ time.Time, _ atlas.StateReason) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.Fail != nil {

@@ -47,8 +47,8 @@ func (r *Repo) CreateExportJob(ctx context.Context, j *atlas.ExportJob) error {
 }
 
 // RequestExportCancel implements service.ExportJobs.
-func (r *Repo) RequestExportCancel(ctx context.Context, id string, now time.Time) error {
-	_, err := r.Store.RequestExportCancel(ctx, id, now)
+func (r *Repo) RequestExportCancel(ctx context.Context, id string, now time.Time, reason atlas.StateReason) error {
+	_, err := r.Store.RequestExportCancelBecause(ctx, id, now, reason)
 	return err
 }
 

@@ -75,7 +75,7 @@ func TestStoreReportsDomainConflicts(t *testing.T) {
 	twin.ID, twin.ClusterName, twin.SnapshotID = atlas.NewObjectID(now), "Cluster1", other.ID
 	wantBoth(t, "prefix used in the bucket", repo.CreateExportJob(ctx, &twin), atlas.PrefixTaken, store.ErrPrefixTaken)
 	wantBoth(t, "bucket in use", repo.DeleteBucket(ctx, groupID, b.ID), atlas.BucketInUse, store.ErrBucketInUse)
-	if err := repo.RequestExportCancel(ctx, job.ID, now); err != nil {
+	if err := repo.RequestExportCancel(ctx, job.ID, now, atlas.CancelledByUser()); err != nil {
 		t.Fatalf("cancel: %v", err)
 	}
 }

@@ -1,0 +1,3 @@
+ALTER TABLE export_jobs ADD COLUMN progress TEXT NOT NULL DEFAULT '';
+ALTER TABLE export_jobs ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE snapshots ADD COLUMN progress TEXT NOT NULL DEFAULT ''

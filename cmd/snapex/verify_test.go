@@ -62,7 +62,7 @@ func TestVerifyCommand(t *testing.T) {
 	if !errors.Is(err, manifest.ErrFailed) || !strings.Contains(out, "FAIL    shop/orders/rs0.0.json.gz") {
 		t.Fatalf("truncated file: %v\n%s", err, out)
 	}
-	if _, err := runVerify("s3://bucket/prefix"); err == nil || !strings.Contains(err.Error(), "not supported") {
+	if _, err := runVerify("ftp://bucket/prefix"); err == nil || !strings.Contains(err.Error(), "scheme") {
 		t.Fatalf("unknown scheme: %v", err)
 	}
 }

@@ -98,12 +98,13 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Stop ends the server before the test does (a store going away under a
-// running export); stopping it again, as the test's cleanup does, is a
-// no-op.
+// Stop ends the server at once, as a store that goes away under a running
+// export does (SIGKILL: a graceful stop on a loaded machine can take
+// seconds, which would blur when the store went away); stopping it again,
+// as the test's cleanup does, is a no-op.
 func (s S3Server) Stop() error {
 	if s.proc == nil {
 		return nil
 	}
-	return s.proc.stop(syscall.SIGTERM, 5*time.Second)
+	return s.proc.stop(syscall.SIGKILL, 5*time.Second)
 }

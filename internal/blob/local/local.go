@@ -236,12 +236,20 @@ func (t *tempFile) close() error {
 	return nil
 }
 
+// maxTempAttempts bounds how often createTemp recreates a temporary
+// directory that other buckets' Close keeps removing under it.
+const maxTempAttempts = 16
+
 // createTemp creates a new empty file in the temporary directory.
 func (d *driver) createTemp() (*tempFile, error) {
-	for attempt := 0; ; attempt++ {
+	for attempt := 1; ; attempt++ {
 		t, err := d.tryCreateTemp()
-		if err != nil && attempt == 0 && errors.Is(err, fs.ErrNotExist) {
-			// The cached temporary directory may have been removed.
+		if err != nil && attempt < maxTempAttempts && errors.Is(err, fs.ErrNotExist) {
+			// The temporary directory (or a cached handle of it) was
+			// removed by another bucket on the same Dir closing while this
+			// one writes; each retry recreates it, and only a Close landing
+			// in the few microseconds between recreating and creating the
+			// file sends it round again.
 			d.dirs.purge()
 			continue
 		}

@@ -1,9 +1,12 @@
 package local
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -190,5 +193,56 @@ func TestCloseLeavesNoTemporaryDirectory(t *testing.T) {
 	}
 	if len(entries) != 1 || entries[0].Name() != "exports" {
 		t.Fatalf("bucket root after Close holds %v, want only exports/", entries)
+	}
+}
+
+// Buckets on one directory opened and closed by concurrent writers (one
+// per export job into the same local bucket) never fail a write: a Close
+// that removes the empty temporary directory under another writer only
+// makes that writer recreate it.
+func TestConcurrentBucketsOnOneDirectoryKeepWriting(t *testing.T) {
+	dir := t.TempDir()
+	const writers, rounds, objects = 8, 40, 4
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range rounds {
+				b, err := Open(Options{Dir: dir, DeferSync: true})
+				if err != nil {
+					errs <- err
+					return
+				}
+				for o := range objects {
+					key := fmt.Sprintf("job%d/round%d/obj%d", w, r, o)
+					if err := b.WriteAll(t.Context(), key, []byte(key), nil); err != nil {
+						errs <- fmt.Errorf("write %s: %w", key, err)
+						_ = b.Close()
+						return
+					}
+				}
+				if err := b.Close(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	n := 0
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	if n != writers*rounds*objects {
+		t.Fatalf("%d objects on disk, want %d", n, writers*rounds*objects)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/snapex/snapex/internal/export"
 	"github.com/snapex/snapex/internal/jobs"
 	"github.com/snapex/snapex/internal/queue"
+	"github.com/snapex/snapex/internal/restorejob"
 	"github.com/snapex/snapex/internal/service"
 	"github.com/snapex/snapex/internal/store"
 	"github.com/snapex/snapex/internal/taker"
@@ -26,6 +27,7 @@ type workers struct {
 	runner  *jobs.Runner
 	engine  *export.Engine
 	taker   *taker.Taker
+	restore *restorejob.Runner
 	queue   *queue.Queue
 	reapers []*jobs.Reaper
 	expiry  time.Duration
@@ -49,10 +51,12 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, ss *pr
 		OperationTimeout: seconds(sc.OperationTimeoutSeconds), Parallelism: sc.Parallelism, GzipLevel: sc.GzipLevel,
 		Uncompressed: sc.Uncompressed,
 	}
-	exportKind, snapshotKind := engine.Kind(), tk.Kind()
+	rj := &restorejob.Runner{Store: st, Catalog: cfg.Catalog(), Destinations: ss.dests, Log: log}
+	exportKind, snapshotKind, restoreKind := engine.Kind(), tk.Kind(), rj.Kind()
 	ws := river.NewWorkers()
 	river.AddWorker(ws, &jobs.Worker[queue.ExportArgs]{Runner: runner, Kind: exportKind})
 	river.AddWorker(ws, &jobs.Worker[queue.SnapshotArgs]{Runner: runner, Kind: snapshotKind})
+	river.AddWorker(ws, &jobs.Worker[queue.RestoreArgs]{Runner: runner, Kind: restoreKind})
 	q, err := queue.Open(ctx, st, queue.Options{Workers: ws, Concurrency: x.Concurrency, Log: log})
 	if err != nil {
 		return nil, err
@@ -60,8 +64,8 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, ss *pr
 	// Reapers look every third of the lease; a queued job nobody leased
 	// for two leases lost its dispatch with a process.
 	slots := make(chan struct{}, x.Concurrency)
-	w := &workers{runner: runner, engine: engine, taker: tk, queue: q, expiry: seconds(sc.ExpiryCheckSeconds)}
-	for _, k := range []*jobs.Kind{exportKind, snapshotKind} {
+	w := &workers{runner: runner, engine: engine, taker: tk, restore: rj, queue: q, expiry: seconds(sc.ExpiryCheckSeconds)}
+	for _, k := range []*jobs.Kind{exportKind, snapshotKind, restoreKind} {
 		w.reapers = append(w.reapers, &jobs.Reaper{Runner: runner, Kind: k, Interval: runner.LeaseTTL / 3, Grace: 2 * runner.LeaseTTL, Slots: slots})
 	}
 	return w, nil

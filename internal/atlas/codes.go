@@ -42,6 +42,8 @@ const (
 	// snapex's own, for HTTP's rules and the export-cancel extension.
 	CodeUnsupportedMediaType     Code = "UNSUPPORTED_MEDIA_TYPE"
 	CodeExportJobAlreadyFinished Code = "EXPORT_JOB_ALREADY_FINISHED"
+	// snapex's own, for the restore-job extension.
+	CodeRestoreJobAlreadyFinished Code = "RESTORE_JOB_ALREADY_FINISHED"
 )
 
 // Codes that only ever appear in a failed export job's stateReason; no
@@ -50,6 +52,8 @@ const (
 	CodeExportUploadFailed Code = "EXPORT_UPLOAD_FAILED"
 	CodeSnapshotCorrupt    Code = "SNAPSHOT_CORRUPT"
 	CodeExportFailed       Code = "EXPORT_FAILED"
+	// CodeRestoreFailed ends a failed restore job.
+	CodeRestoreFailed Code = "RESTORE_FAILED"
 )
 
 // statusOf is THE code → HTTP status table: every *Error built through
@@ -90,6 +94,7 @@ var statusOf = map[Code]int{
 	CodeUnexpectedError:                      http.StatusInternalServerError,
 	CodeUnsupportedMediaType:                 http.StatusUnsupportedMediaType,
 	CodeExportJobAlreadyFinished:             http.StatusConflict,
+	CodeRestoreJobAlreadyFinished:            http.StatusConflict,
 }
 
 // reasonOnly lists the codes that only a job's stateReason carries.
@@ -97,6 +102,7 @@ var reasonOnly = map[Code]bool{
 	CodeExportUploadFailed: true,
 	CodeSnapshotCorrupt:    true,
 	CodeExportFailed:       true,
+	CodeRestoreFailed:      true,
 }
 
 // Status is the HTTP status a request answered with c gets; ok is false

@@ -28,6 +28,12 @@ const (
 	// OpCancelBackupExport is snapex's extension (DELETE on an export job);
 	// Atlas has no such operation.
 	OpCancelBackupExport Operation = "cancelBackupExport"
+	// The restore-job extension (…/backup/snapexRestoreJobs); Atlas has no
+	// such operations.
+	OpCreateSnapexRestoreJob Operation = "createSnapexRestoreJob"
+	OpListSnapexRestoreJobs  Operation = "listSnapexRestoreJobs"
+	OpGetSnapexRestoreJob    Operation = "getSnapexRestoreJob"
+	OpCancelSnapexRestoreJob Operation = "cancelSnapexRestoreJob"
 )
 
 // Operations lists every operation snapex serves, in the order above.
@@ -38,5 +44,6 @@ func Operations() []Operation {
 		OpTakeSnapshots, OpListBackupSnapshots, OpGetClusterBackupSnapshot, OpUpdateBackupSnapshot,
 		OpDeleteClusterBackupSnapshot, OpListBackupShardedClusters, OpGetBackupShardedCluster,
 		OpDeleteBackupShardedCluster, OpListClusters, OpGetCluster, OpCancelBackupExport,
+		OpCreateSnapexRestoreJob, OpListSnapexRestoreJobs, OpGetSnapexRestoreJob, OpCancelSnapexRestoreJob,
 	}
 }

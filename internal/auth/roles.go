@@ -31,6 +31,12 @@ var operationRoles = map[atlas.Operation]atlas.Role{
 	atlas.OpDeleteBackupShardedCluster:  atlas.GroupBackupManager,
 	atlas.OpListClusters:                atlas.GroupReadOnly,
 	atlas.OpGetCluster:                  atlas.GroupReadOnly,
+	// The restore-job extension takes the roles Atlas asks for its own
+	// restore jobs.
+	atlas.OpCreateSnapexRestoreJob: atlas.GroupBackupManager,
+	atlas.OpCancelSnapexRestoreJob: atlas.GroupBackupManager,
+	atlas.OpListSnapexRestoreJobs:  atlas.GroupReadOnly,
+	atlas.OpGetSnapexRestoreJob:    atlas.GroupReadOnly,
 }
 
 // allGroupRoles lists every project role.

@@ -92,6 +92,11 @@ var routes = []route{
 	{"DELETE", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", atlas.OpDeleteBackupShardedCluster, backupVersions, (*Server).deleteShardedSnapshot},
 	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedClusters", atlas.OpListBackupShardedClusters, backupVersions, (*Server).listShardedSnapshots},
 	{"GET", "/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}", atlas.OpGetBackupShardedCluster, backupVersions, (*Server).getShardedSnapshot},
+	// The restore-job extension (restores.go).
+	{"POST", "/clusters/{clusterName}/backup/snapexRestoreJobs", atlas.OpCreateSnapexRestoreJob, backupVersions, (*Server).createRestore},
+	{"GET", "/clusters/{clusterName}/backup/snapexRestoreJobs", atlas.OpListSnapexRestoreJobs, backupVersions, (*Server).listRestores},
+	{"GET", "/clusters/{clusterName}/backup/snapexRestoreJobs/{restoreJobId}", atlas.OpGetSnapexRestoreJob, backupVersions, (*Server).getRestore},
+	{"DELETE", "/clusters/{clusterName}/backup/snapexRestoreJobs/{restoreJobId}", atlas.OpCancelSnapexRestoreJob, backupVersions, (*Server).cancelRestore},
 }
 
 // Handler builds the root handler with every route and middleware.

@@ -77,3 +77,20 @@ type SnapshotData interface {
 type AccessChecker interface {
 	CheckBucketAccess(ctx context.Context, b *atlas.ExportBucket) error
 }
+
+// RestoreJobs stores restore jobs (snapex's restore extension).
+type RestoreJobs interface {
+	// CreateRestoreJob stores a queued job and, in the same transaction,
+	// schedules its processing.
+	CreateRestoreJob(ctx context.Context, j *atlas.RestoreJob) error
+	GetRestoreJob(ctx context.Context, groupID, cluster, id string) (*atlas.RestoreJob, error)
+	ListRestoreJobs(ctx context.Context, groupID, cluster string, p atlas.Page) ([]*atlas.RestoreJob, int, error)
+	// RequestRestoreCancel asks a job to stop after its current batches.
+	RequestRestoreCancel(ctx context.Context, id string, now time.Time) error
+}
+
+// NamespaceChecker checks a restore job's namespace options as the
+// restore engine will read them; it names the offending field.
+type NamespaceChecker interface {
+	CheckNamespaces(o atlas.RestoreOptions) (field, value string, err error)
+}

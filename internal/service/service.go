@@ -22,6 +22,11 @@ type Service struct {
 	// Snapshots, when set, is the snapshot storage (deleting a snapshot
 	// removes its data).
 	Snapshots SnapshotData
+	// Restores, when set, stores restore jobs (nil: the restore routes
+	// answer 404).
+	Restores RestoreJobs
+	// Namespaces, when set, checks restore jobs' namespace patterns.
+	Namespaces NamespaceChecker
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	Log *slog.Logger

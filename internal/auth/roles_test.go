@@ -14,6 +14,7 @@ var (
 	readOps = []atlas.Operation{
 		atlas.OpListExportBuckets, atlas.OpGetExportBucket, atlas.OpListBackupSnapshots, atlas.OpGetClusterBackupSnapshot,
 		atlas.OpListBackupShardedClusters, atlas.OpGetBackupShardedCluster, atlas.OpListClusters, atlas.OpGetCluster,
+		atlas.OpListSnapexRestoreJobs, atlas.OpGetSnapexRestoreJob,
 	}
 	allOps = []atlas.Operation{
 		atlas.OpListExportBuckets, atlas.OpCreateExportBucket, atlas.OpGetExportBucket, atlas.OpDeleteExportBucket, atlas.OpUpdateBackupExportBucket,
@@ -21,6 +22,7 @@ var (
 		atlas.OpGetClusterBackupSnapshot, atlas.OpUpdateBackupSnapshot, atlas.OpDeleteClusterBackupSnapshot, atlas.OpListBackupShardedClusters,
 		atlas.OpGetBackupShardedCluster, atlas.OpDeleteBackupShardedCluster, atlas.OpListClusters, atlas.OpGetCluster,
 		atlas.OpCancelBackupExport,
+		atlas.OpCreateSnapexRestoreJob, atlas.OpListSnapexRestoreJobs, atlas.OpGetSnapexRestoreJob, atlas.OpCancelSnapexRestoreJob,
 	}
 	// allowedOps is what each role may call in a project within its scope.
 	allowedOps = map[atlas.Role][]atlas.Operation{

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,7 +25,8 @@ import (
 
 // restoreConfig is snapshotConfig with a second cluster, the restore target.
 func restoreConfig(sourceURI, targetURI, s3Endpoint string) string {
-	return strings.Replace(snapshotConfig(sourceURI, s3Endpoint), "          - name: Gone\n",
+	cfg := strings.Replace(snapshotConfig(sourceURI, s3Endpoint), "exports: {chunkMiB: 1}", "exports: {chunkMiB: 1, leaseSeconds: 3}", 1)
+	return strings.Replace(cfg, "          - name: Gone\n",
 		"          - name: Target0\n            replicaSets: [{name: rs0, uri: \""+targetURI+"\"}]\n          - name: Gone\n", 1)
 }
 
@@ -64,22 +67,37 @@ func extensionCall(t *testing.T, base, method, path string, body any) (int, map[
 	return resp.StatusCode, out
 }
 
-// TestRestoreJobFromExport snapshots a FerretDB, exports the snapshot to
-// S3 (versitygw), then restores the export into a second configured
-// cluster through the restore-job extension and compares the documents.
-func TestRestoreJobFromExport(t *testing.T) {
+// restoreFixture is a snapex server with an exported snapshot of a
+// FerretDB (Cluster0) and a second, empty FerretDB configured as Target0.
+type restoreFixture struct {
+	dir, config  string
+	srv          *server
+	src, dst     *mongo.Client
+	exportID     string
+	base         string // the restore jobs of Cluster0
+	colls        map[string][]string
+	srcURI, dURI string
+}
+
+func newRestoreFixture(t *testing.T, docsPerColl int) *restoreFixture {
+	t.Helper()
 	ctx := context.Background()
-	srcURI, dstURI := testenv.FerretDB(t), testenv.FerretDB(t)
-	src, err := mongo.Connect(options.Client().ApplyURI(srcURI))
-	if err != nil {
-		t.Fatal(err)
+	f := &restoreFixture{colls: map[string][]string{"shop": {"orders", "items"}, "crm": {"people"}}}
+	f.srcURI, f.dURI = testenv.FerretDB(t), testenv.FerretDB(t)
+	var err error
+	for _, c := range []struct {
+		uri string
+		dst **mongo.Client
+	}{{f.srcURI, &f.src}, {f.dURI, &f.dst}} {
+		if *c.dst, err = mongo.Connect(options.Client().ApplyURI(c.uri)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = (*c.dst).Disconnect(ctx) })
 	}
-	defer src.Disconnect(ctx)
-	colls := map[string][]string{"shop": {"orders", "items"}, "crm": {"people"}}
-	for db, names := range colls {
+	for db, names := range f.colls {
 		for _, coll := range names {
 			var batch []any
-			for i := 0; i < 1500; i++ {
+			for i := 0; i < docsPerColl; i++ {
 				batch = append(batch, bson.D{
 					{Key: "_id", Value: bson.NewObjectID()}, {Key: "i", Value: int32(i)}, {Key: "big", Value: int64(i) << 40},
 					{Key: "price", Value: float64(i) / 7}, {Key: "at", Value: bson.NewDateTimeFromTime(time.Unix(int64(i)*3600, 0))},
@@ -87,19 +105,19 @@ func TestRestoreJobFromExport(t *testing.T) {
 					{Key: "tags", Value: bson.A{"x", bson.D{{Key: "n", Value: int32(i)}}}}, {Key: "name", Value: fmt.Sprintf("naïve \"%d\"", i)},
 				})
 			}
-			if _, err := src.Database(db).Collection(coll).InsertMany(ctx, batch); err != nil {
+			if _, err := f.src.Database(db).Collection(coll).InsertMany(ctx, batch); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	e := newCrashEnv(t, "")
 	e.store.Close()
-	srv := startServer(t, e.dir, restoreConfig(srcURI, dstURI, e.s3.Endpoint))
-	c := digestClient(t, srv.url, pubKey, privKey)
+	f.dir, f.config = e.dir, restoreConfig(f.srcURI, f.dURI, e.s3.Endpoint)
+	f.srv = startServer(t, f.dir, f.config)
+	c := digestClient(t, f.srv.url, pubKey, privKey)
 	api := c.CloudBackupsApi
-
 	queued := val(api.TakeSnapshots(ctx, groupID, "Cluster0", &admin.DiskBackupOnDemandSnapshotRequest{}).Execute()).get(t)
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		s := val(api.GetClusterBackupSnapshot(ctx, groupID, "Cluster0", queued.GetId()).Execute()).get(t)
 		if s.GetStatus() == "completed" {
@@ -114,25 +132,63 @@ func TestRestoreJobFromExport(t *testing.T) {
 		CloudProvider: "AWS", BucketName: admin.PtrString("crash-exports"), IamRoleId: admin.PtrString(crashRole)}).Execute()).get(t)
 	export := val(api.CreateBackupExport(ctx, groupID, "Cluster0", &admin.DiskBackupExportJobRequest{
 		SnapshotId: queued.GetId(), ExportBucketId: b.GetId()}).Execute()).get(t)
-	waitState(t, c, export.GetId(), 60*time.Second)
+	waitState(t, c, export.GetId(), 90*time.Second)
+	f.exportID = export.GetId()
+	f.base = "/api/atlas/v2/groups/" + groupID + "/clusters/Cluster0/backup/snapexRestoreJobs"
+	return f
+}
 
-	base := "/api/atlas/v2/groups/" + groupID + "/clusters/Cluster0/backup/snapexRestoreJobs"
-	status, job := extensionCall(t, srv.url, "POST", base, map[string]any{
-		"exportJobId": export.GetId(), "targetClusterName": "Target0", "nsExclude": []string{"crm.*"}})
+// wait polls a restore job until it has ended.
+func (f *restoreFixture) wait(t *testing.T, id string, limit time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		status, job := extensionCall(t, f.srv.url, "GET", f.base+"/"+id, nil)
+		if status != 200 {
+			t.Fatalf("get: %d %v", status, job)
+		}
+		if job["state"] != "Queued" && job["state"] != "InProgress" {
+			return job
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("restore job still %v after %s: %v", job["state"], limit, job)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// compare requires the target to hold exactly the source's documents of
+// every restored database.
+func (f *restoreFixture) compare(t *testing.T, dbs ...string) {
+	t.Helper()
+	want, got := exporttest.Docs{}, exporttest.Docs{}
+	for db, names := range f.colls {
+		for _, coll := range names {
+			if slices.Contains(dbs, db) {
+				want[db+"."+coll] = readAll(t, f.src.Database(db).Collection(coll))
+			}
+			if docs := readAll(t, f.dst.Database(db).Collection(coll)); len(docs) > 0 {
+				got[db+"."+coll] = docs
+			}
+		}
+	}
+	sortDocs(want)
+	sortDocs(got)
+	exporttest.SameDocs(t, want, got)
+}
+
+// TestRestoreJobFromExport snapshots a FerretDB, exports the snapshot to
+// S3 (versitygw), then restores the export into a second configured
+// cluster through the restore-job extension and compares the documents.
+func TestRestoreJobFromExport(t *testing.T) {
+	f := newRestoreFixture(t, 1500)
+	status, job := extensionCall(t, f.srv.url, "POST", f.base, map[string]any{
+		"exportJobId": f.exportID, "targetClusterName": "Target0", "nsExclude": []string{"crm.*"}})
 	if status != 202 || job["state"] != "Queued" {
 		t.Fatalf("create: %d %v", status, job)
 	}
 	id := job["id"].(string)
-	deadline = time.Now().Add(90 * time.Second)
-	for job["state"] == "Queued" || job["state"] == "InProgress" {
-		if time.Now().After(deadline) {
-			t.Fatalf("restore job still %v after 90s: %v", job["state"], job)
-		}
-		time.Sleep(200 * time.Millisecond)
-		if status, job = extensionCall(t, srv.url, "GET", base+"/"+id, nil); status != 200 {
-			t.Fatalf("get: %d %v", status, job)
-		}
-	}
+	job = f.wait(t, id, 90*time.Second)
 	if job["state"] != "Successful" || job["finishedAt"] == nil {
 		t.Fatalf("restore job: %v", job)
 	}
@@ -143,33 +199,61 @@ func TestRestoreJobFromExport(t *testing.T) {
 	if ns, _ := report["Namespaces"].([]any); len(ns) != 2 {
 		t.Fatalf("report: %v", job["report"])
 	}
+	f.compare(t, "shop")
 
-	dst, err := mongo.Connect(options.Client().ApplyURI(dstURI))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dst.Disconnect(ctx)
-	want, got := exporttest.Docs{}, exporttest.Docs{}
-	for db, names := range colls {
-		for _, coll := range names {
-			if db != "crm" {
-				want[db+"."+coll] = readAll(t, src.Database(db).Collection(coll))
-			}
-			if docs := readAll(t, dst.Database(db).Collection(coll)); len(docs) > 0 {
-				got[db+"."+coll] = docs
-			}
-		}
-	}
-	sortDocs(want)
-	sortDocs(got)
-	exporttest.SameDocs(t, want, got)
-
-	if status, body := extensionCall(t, srv.url, "DELETE", base+"/"+id, nil); status != 409 || body["errorCode"] != "RESTORE_JOB_ALREADY_FINISHED" {
+	if status, body := extensionCall(t, f.srv.url, "DELETE", f.base+"/"+id, nil); status != 409 || body["errorCode"] != "RESTORE_JOB_ALREADY_FINISHED" {
 		t.Fatalf("cancel a finished job: %d %v", status, body)
 	}
-	if status, list := extensionCall(t, srv.url, "GET", base, nil); status != 200 || list["totalCount"] != 1.0 {
+	if status, list := extensionCall(t, f.srv.url, "GET", f.base, nil); status != 200 || list["totalCount"] != 1.0 {
 		t.Fatalf("list: %d %v", status, list)
 	}
+}
+
+// TestSIGKILLMidRestoreResumes kills the only snapex process while a
+// restore job loads and restarts it: the job is taken over and ends
+// Successful with every document exactly once. The duplicate policy is
+// "fail", so a batch recorded before the kill and inserted again after it
+// would fail the job.
+func TestSIGKILLMidRestoreResumes(t *testing.T) {
+	const perColl = 12000
+	f := newRestoreFixture(t, perColl)
+	status, job := extensionCall(t, f.srv.url, "POST", f.base, map[string]any{"exportJobId": f.exportID, "targetClusterName": "Target0"})
+	if status != 202 {
+		t.Fatalf("create: %d %v", status, job)
+	}
+	id := job["id"].(string)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, job = extensionCall(t, f.srv.url, "GET", f.base+"/"+id, nil)
+		if n := job["progress"].(map[string]any)["documentsRestored"].(float64); n > 0 {
+			break
+		}
+		if job["state"] != "Queued" && job["state"] != "InProgress" || time.Now().After(deadline) {
+			t.Fatalf("the restore made no progress to interrupt: %v", job)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := f.srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.srv.cmd.Wait()
+	f.srv = startServer(t, f.dir, f.config)
+	_, mid := extensionCall(t, f.srv.url, "GET", f.base+"/"+id, nil)
+	if mid["state"] != "InProgress" {
+		t.Fatalf("the kill came too late: job already %v", mid["state"])
+	}
+	before := mid["progress"].(map[string]any)["documentsRestored"].(float64)
+	job = f.wait(t, id, 120*time.Second)
+	if job["state"] != "Successful" {
+		t.Fatalf("resumed restore job: %v", job)
+	}
+	if p := job["progress"].(map[string]any); p["documentsRestored"] != float64(3*perColl) || before >= float64(3*perColl) {
+		t.Fatalf("progress %v, %v documents recorded at the kill", p, before)
+	}
+	if logs := f.srv.logs.String(); !strings.Contains(logs, "continuing an interrupted restore") {
+		t.Fatalf("the restarted server did not continue the recorded run:\n%s", logs)
+	}
+	f.compare(t, "shop", "crm")
 }
 
 func readAll(t *testing.T, c *mongo.Collection) [][]byte {

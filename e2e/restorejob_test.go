@@ -272,3 +272,38 @@ func readAll(t *testing.T, c *mongo.Collection) [][]byte {
 	}
 	return out
 }
+
+// TestCancelRestoreJobMidRun cancels a loading restore job: DELETE
+// answers 202, the worker stops after its current batches, and the job
+// ends Cancelled with what it loaded reported.
+func TestCancelRestoreJobMidRun(t *testing.T) {
+	const perColl = 12000
+	f := newRestoreFixture(t, perColl)
+	status, job := extensionCall(t, f.srv.url, "POST", f.base, map[string]any{"exportJobId": f.exportID, "targetClusterName": "Target0"})
+	if status != 202 {
+		t.Fatalf("create: %d %v", status, job)
+	}
+	id := job["id"].(string)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, job = extensionCall(t, f.srv.url, "GET", f.base+"/"+id, nil)
+		if job["progress"].(map[string]any)["documentsRestored"].(float64) > 0 {
+			break
+		}
+		if job["state"] != "Queued" && job["state"] != "InProgress" || time.Now().After(deadline) {
+			t.Fatalf("the restore made no progress to cancel: %v", job)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if status, c := extensionCall(t, f.srv.url, "DELETE", f.base+"/"+id, nil); status != 202 || c["id"] != id {
+		t.Fatalf("cancel: %d %v", status, c)
+	}
+	job = f.wait(t, id, 30*time.Second)
+	loaded := job["progress"].(map[string]any)["documentsRestored"].(float64)
+	if job["state"] != "Cancelled" || job["finishedAt"] == nil || loaded >= 3*perColl {
+		t.Fatalf("cancelled job: %v", job)
+	}
+	if _, ok := job["report"].(map[string]any); !ok {
+		t.Fatalf("a cancelled job reports what it loaded: %v", job)
+	}
+}

@@ -182,15 +182,24 @@ func (f *restoreFixture) compare(t *testing.T, dbs ...string) {
 // cluster through the restore-job extension and compares the documents.
 func TestRestoreJobFromExport(t *testing.T) {
 	f := newRestoreFixture(t, 1500)
-	status, job := extensionCall(t, f.srv.url, "POST", f.base, map[string]any{
-		"exportJobId": f.exportID, "targetClusterName": "Target0", "nsExclude": []string{"crm.*"}})
-	if status != 202 || job["state"] != "Queued" {
-		t.Fatalf("create: %d %v", status, job)
+	// Created and watched with the CLI, which sends the extension's
+	// requests through the SDK's authenticated client.
+	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "MONGODB_ATLAS_PUBLIC_API_KEY=" + pubKey, "MONGODB_ATLAS_PRIVATE_API_KEY=" + privKey,
+		"MONGODB_ATLAS_PROJECT_ID=" + groupID, "MONGODB_ATLAS_OPS_MANAGER_URL=" + f.srv.url + "/"}
+	out := runCLI(t, env, "backups", "restores", "create", "--clusterName", "Cluster0", "--exportJobId", f.exportID,
+		"--targetClusterName", "Target0", "--nsExclude", "crm.*", "-o", "json").ok(t, "restores create")
+	var created map[string]any
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created["state"] != "Queued" {
+		t.Fatalf("create printed %q: %v", out, err)
 	}
-	id := job["id"].(string)
-	job = f.wait(t, id, 90*time.Second)
-	if job["state"] != "Successful" || job["finishedAt"] == nil {
-		t.Fatalf("restore job: %v", job)
+	id := created["id"].(string)
+	watch := runCLI(t, env, "backups", "restores", "watch", id, "--clusterName", "Cluster0", "--interval", "200ms").ok(t, "restores watch")
+	if !strings.Contains(watch, "restore job "+id+": Successful, 3000 documents") {
+		t.Fatalf("watch printed:\n%s", watch)
+	}
+	status, job := extensionCall(t, f.srv.url, "GET", f.base+"/"+id, nil)
+	if status != 200 || job["state"] != "Successful" || job["finishedAt"] == nil {
+		t.Fatalf("restore job: %d %v", status, job)
 	}
 	if p := job["progress"].(map[string]any); p["documentsRestored"] != 3000.0 || p["namespacesDone"] != 2.0 {
 		t.Fatalf("progress: %v", p)
@@ -204,8 +213,13 @@ func TestRestoreJobFromExport(t *testing.T) {
 	if status, body := extensionCall(t, f.srv.url, "DELETE", f.base+"/"+id, nil); status != 409 || body["errorCode"] != "RESTORE_JOB_ALREADY_FINISHED" {
 		t.Fatalf("cancel a finished job: %d %v", status, body)
 	}
-	if status, list := extensionCall(t, f.srv.url, "GET", f.base, nil); status != 200 || list["totalCount"] != 1.0 {
-		t.Fatalf("list: %d %v", status, list)
+	list := runCLI(t, env, "backups", "restores", "list", "Cluster0", "-o", "go-template={{range .Results}}{{.ID}} {{.State}}\n{{end}}").ok(t, "restores list")
+	if list != id+" Successful\n" {
+		t.Fatalf("restores list printed %q", list)
+	}
+	bad := runCLI(t, env, "backups", "restores", "create", "--clusterName", "Cluster0", "--exportJobId", f.exportID, "--targetClusterName", "Nowhere")
+	if bad.code == 0 || !strings.Contains(bad.stderr, "CLUSTER_NOT_FOUND") {
+		t.Fatalf("unknown target: exit %d, stderr %q", bad.code, bad.stderr)
 	}
 }
 

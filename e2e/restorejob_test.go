@@ -205,7 +205,7 @@ func TestRestoreJobFromExport(t *testing.T) {
 		t.Fatalf("progress: %v", p)
 	}
 	report, _ := job["report"].(map[string]any)
-	if ns, _ := report["Namespaces"].([]any); len(ns) != 2 {
+	if ns, _ := report["namespaces"].([]any); len(ns) != 2 {
 		t.Fatalf("report: %v", job["report"])
 	}
 	f.compare(t, "shop")

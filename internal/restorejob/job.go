@@ -93,9 +93,11 @@ func (r *Runner) work(ctx context.Context, a *jobs.Attempt) error {
 		AfterBatch: r.AfterBatch,
 	}
 	report, runErr := e.Run(ctx)
-	rb, _ := json.Marshal(report)
-	if report == nil {
-		rb = nil
+	var rb []byte
+	if report != nil {
+		if rb, err = json.Marshal(report); err != nil {
+			return fmt.Errorf("restore job %s: encode report: %w", a.ID, err)
+		}
 	}
 	rctx := context.WithoutCancel(ctx)
 	if runErr != nil {

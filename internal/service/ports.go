@@ -18,7 +18,8 @@ type Buckets interface {
 	GetBucket(ctx context.Context, groupID, id string) (*atlas.ExportBucket, error)
 	ListBuckets(ctx context.Context, groupID string, provider atlas.Provider, p atlas.Page) ([]*atlas.ExportBucket, int, error)
 	SetBucketPrivateNetworking(ctx context.Context, groupID, id string, v bool) (*atlas.ExportBucket, error)
-	// DeleteBucket fails with atlas.BucketInUse while an active export uses it.
+	// DeleteBucket fails with atlas.BucketInUse while an active export
+	// writes it or an active restore job reads one of its exports.
 	DeleteBucket(ctx context.Context, groupID, id string) error
 }
 

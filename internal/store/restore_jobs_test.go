@@ -149,3 +149,34 @@ func TestRestoreProgressIsFencedAndCounted(t *testing.T) {
 		}
 	})
 }
+
+func TestBucketOfARestoringExportIsInUse(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		b, sn := bucket(1, atlas.AWS), completedSnapshot("6c0000000000000000000001")
+		ex := job("6d0000000000000000000001", sn.ID, b.ID)
+		for _, err := range []error{s.CreateBucket(ctx, b), s.CreateSnapshot(ctx, sn), s.CreateExportJob(ctx, ex, nil)} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, st := range []atlas.ExportState{atlas.ExportInProgress, atlas.ExportSuccessful} {
+			if _, err := s.UpdateExportJob(ctx, ex.ID, func(j *atlas.ExportJob) error { j.State = st; return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := restoreJob(1)
+		if err := s.CreateRestoreJob(ctx, r, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteBucket(ctx, group, b.ID); !errors.Is(err, store.ErrBucketInUse) {
+			t.Fatalf("delete while a restore job reads it: %v", err)
+		}
+		if _, err := s.RequestRestoreCancel(ctx, r.ID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteBucket(ctx, group, b.ID); err != nil {
+			t.Fatalf("delete once the restore ended: %v", err)
+		}
+	})
+}

@@ -213,8 +213,24 @@ func TestRestoreJobFromExport(t *testing.T) {
 	if status, body := extensionCall(t, f.srv.url, "DELETE", f.base+"/"+id, nil); status != 409 || body["errorCode"] != "RESTORE_JOB_ALREADY_FINISHED" {
 		t.Fatalf("cancel a finished job: %d %v", status, body)
 	}
+	// A second job loads the export back into the source cluster under
+	// another database name.
+	status, job = extensionCall(t, f.srv.url, "POST", f.base, map[string]any{
+		"exportJobId": f.exportID, "targetClusterName": "Cluster0", "targetDatabaseName": "copy", "nsInclude": []string{"shop.*"}})
+	if status != 202 {
+		t.Fatalf("create into another database: %d %v", status, job)
+	}
+	if job = f.wait(t, job["id"].(string), 60*time.Second); job["state"] != "Successful" {
+		t.Fatalf("restore into another database: %v", job)
+	}
+	for _, coll := range f.colls["shop"] {
+		want, got := exporttest.Docs{coll: readAll(t, f.src.Database("shop").Collection(coll))}, exporttest.Docs{coll: readAll(t, f.src.Database("copy").Collection(coll))}
+		sortDocs(want)
+		sortDocs(got)
+		exporttest.SameDocs(t, want, got)
+	}
 	list := runCLI(t, env, "backups", "restores", "list", "Cluster0", "-o", "go-template={{range .Results}}{{.ID}} {{.State}}\n{{end}}").ok(t, "restores list")
-	if list != id+" Successful\n" {
+	if !strings.HasPrefix(list, id+" Successful\n") || strings.Count(list, " Successful\n") != 2 {
 		t.Fatalf("restores list printed %q", list)
 	}
 	bad := runCLI(t, env, "backups", "restores", "create", "--clusterName", "Cluster0", "--exportJobId", f.exportID, "--targetClusterName", "Nowhere")

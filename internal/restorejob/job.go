@@ -57,11 +57,11 @@ func (r *Runner) Kind() *jobs.Kind {
 
 // retryable: the engine already retries writes after network errors and
 // timeouts within an attempt; an attempt that still fails on them (the
-// target or the store unreachable for long) gets another attempt, which
+// target or the bucket unreachable for long) gets another attempt, which
 // resumes. Bad input, refused writes and count mismatches do not.
 func retryable(err error) bool {
 	return mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.Is(err, mongo.ErrClientDisconnected) ||
-		errors.Is(err, context.DeadlineExceeded)
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, blob.ErrTransient)
 }
 
 func (r *Runner) work(ctx context.Context, a *jobs.Attempt) error {

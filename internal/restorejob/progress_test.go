@@ -3,11 +3,13 @@ package restorejob
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/snapex/snapex/internal/atlas"
+	"github.com/snapex/snapex/internal/blob"
 	"github.com/snapex/snapex/internal/restore"
 	"github.com/snapex/snapex/internal/store"
 )
@@ -70,5 +72,18 @@ func TestEngineOptionsRenamesTheDatabase(t *testing.T) {
 	}
 	if _, _, err := restore.CheckNamespaceOptions(o.Namespaces); err != nil {
 		t.Fatalf("the rename must compile: %v", err)
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	for err, want := range map[error]bool{
+		fmt.Errorf("read: %w", &blob.Error{Kind: blob.KindTransient, Op: "read", Err: errors.New("503")}): true,
+		fmt.Errorf("open: %w", context.DeadlineExceeded):                                                  true,
+		errors.New("shop.orders: 3 documents, want 4"):                                                    false,
+		fmt.Errorf("read: %w", &blob.Error{Kind: blob.KindNotFound, Op: "read", Err: errors.New("404")}):  false,
+	} {
+		if got := retryable(err); got != want {
+			t.Errorf("retryable(%v) = %v, want %v", err, got, want)
+		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/snapex/snapex/internal/httpapi"
 	"github.com/snapex/snapex/internal/httpapi/authgate"
 	"github.com/snapex/snapex/internal/metrics"
+	"github.com/snapex/snapex/internal/restorejob"
 	"github.com/snapex/snapex/internal/service"
 	"github.com/snapex/snapex/internal/service/storerepo"
 	"github.com/snapex/snapex/internal/statuspage"
@@ -97,6 +98,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 				return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueSnapshotTx(ctx, tx, sn.ID) }
 			},
 		},
+		Restores: &storerepo.Restores{Store: st, Enqueue: func(j *atlas.RestoreJob) store.InTx {
+			return func(ctx context.Context, tx store.Tx) error { return wk.queue.EnqueueRestoreTx(ctx, tx, j.ID) }
+		}},
+		Namespaces: restorejob.NamespaceChecker{},
 	}
 	api := &httpapi.Server{
 		Service: svc, Gate: authgate.New(authn), Log: log, ExternalURL: cfg.ExternalURL,

@@ -18,6 +18,7 @@ import (
 	"github.com/snapex/snapex/internal/metrics"
 	"github.com/snapex/snapex/internal/parquetout"
 	"github.com/snapex/snapex/internal/queue"
+	"github.com/snapex/snapex/internal/restorejob"
 	"github.com/snapex/snapex/internal/service"
 	"github.com/snapex/snapex/internal/store"
 	"github.com/snapex/snapex/internal/taker"
@@ -30,6 +31,7 @@ type workers struct {
 	runner  *jobs.Runner
 	engine  *export.Engine
 	taker   *taker.Taker
+	restore *restorejob.Runner
 	queue   *queue.Queue
 	reapers []*jobs.Reaper
 	expiry  time.Duration
@@ -56,11 +58,13 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, ss *pr
 		OperationTimeout: seconds(sc.OperationTimeoutSeconds), Parallelism: sc.Parallelism, GzipLevel: sc.GzipLevel,
 		Uncompressed: sc.Uncompressed,
 	}
-	exportKind, snapshotKind := engine.Kind(), tk.Kind()
-	w := &workers{runner: runner, engine: engine, taker: tk, expiry: seconds(sc.ExpiryCheckSeconds)}
+	rj := &restorejob.Runner{Store: st, Catalog: cfg.Catalog(), Destinations: ss.dests, Log: log}
+	exportKind, snapshotKind, restoreKind := engine.Kind(), tk.Kind(), rj.Kind()
+	w := &workers{runner: runner, engine: engine, taker: tk, restore: rj, expiry: seconds(sc.ExpiryCheckSeconds)}
 	ws := river.NewWorkers()
 	river.AddWorker(ws, &jobs.Worker[queue.ExportArgs]{Runner: runner, Kind: exportKind})
 	river.AddWorker(ws, &jobs.Worker[queue.SnapshotArgs]{Runner: runner, Kind: snapshotKind})
+	river.AddWorker(ws, &jobs.Worker[queue.RestoreArgs]{Runner: runner, Kind: restoreKind})
 	var periodic []*river.PeriodicJob
 	if !sc.SchedulingDisabled {
 		river.AddWorker(ws, &queue.ScheduleWorker{Pass: func(ctx context.Context) error { return w.svc.RunSchedules(ctx) }})
@@ -74,7 +78,7 @@ func newWorkers(ctx context.Context, cfg *config.Config, st *store.Store, ss *pr
 	// Reapers look every third of the lease; a queued job nobody leased
 	// for two leases lost its dispatch with a process.
 	slots := make(chan struct{}, x.Concurrency)
-	for _, k := range []*jobs.Kind{exportKind, snapshotKind} {
+	for _, k := range []*jobs.Kind{exportKind, snapshotKind, restoreKind} {
 		w.reapers = append(w.reapers, &jobs.Reaper{Runner: runner, Kind: k, Interval: runner.LeaseTTL / 3, Grace: 2 * runner.LeaseTTL, Slots: slots})
 	}
 	return w, nil

@@ -42,6 +42,8 @@ const (
 	// snapex's own, for HTTP's rules and the export-cancel extension.
 	CodeUnsupportedMediaType     Code = "UNSUPPORTED_MEDIA_TYPE"
 	CodeExportJobAlreadyFinished Code = "EXPORT_JOB_ALREADY_FINISHED"
+	// snapex's own, for the restore-job extension.
+	CodeRestoreJobAlreadyFinished Code = "RESTORE_JOB_ALREADY_FINISHED"
 )
 
 // Codes that only ever appear in a failed export job's stateReason; no
@@ -53,6 +55,8 @@ const (
 	// A Cancelled job's stateReason says who stopped it.
 	CodeExportCancelledByUser       Code = "EXPORT_CANCELLED_BY_USER"
 	CodeExportCancelledSnapshotGone Code = "EXPORT_CANCELLED_SNAPSHOT_DELETED"
+	// CodeRestoreFailed ends a failed restore job.
+	CodeRestoreFailed Code = "RESTORE_FAILED"
 )
 
 // statusOf is THE code → HTTP status table: every *Error built through
@@ -93,6 +97,7 @@ var statusOf = map[Code]int{
 	CodeUnexpectedError:                      http.StatusInternalServerError,
 	CodeUnsupportedMediaType:                 http.StatusUnsupportedMediaType,
 	CodeExportJobAlreadyFinished:             http.StatusConflict,
+	CodeRestoreJobAlreadyFinished:            http.StatusConflict,
 }
 
 // reasonOnly lists the codes that only a job's stateReason carries.
@@ -102,6 +107,7 @@ var reasonOnly = map[Code]bool{
 	CodeExportFailed:                true,
 	CodeExportCancelledByUser:       true,
 	CodeExportCancelledSnapshotGone: true,
+	CodeRestoreFailed:               true,
 }
 
 // Status is the HTTP status a request answered with c gets; ok is false

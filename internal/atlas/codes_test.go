@@ -116,7 +116,7 @@ func TestConstructorsOnTheWire(t *testing.T) {
 		{ErrUnexpected(), 500, "UNEXPECTED_ERROR", "Unexpected error.", nil},
 		{ErrBucketNameInvalid("B", AWS, errString("rule")), 400, "EXPORT_BUCKET_NAME_INVALID", `Invalid bucket name "B" for AWS: rule.`, []string{"B"}},
 		{ErrBucketAccessDenied("d", "b", "r"), 400, "EXPORT_BUCKET_ACCESS_DENIED", "d", []string{"b", "r"}},
-		{ErrBucketInUse("b"), 400, "EXPORT_BUCKET_DELETE_FAILED_BUCKET_IN_USE", "Export bucket b is used by a queued or running export job; delete it once those jobs finish.", []string{"b"}},
+		{ErrBucketInUse("b"), 400, "EXPORT_BUCKET_DELETE_FAILED_BUCKET_IN_USE", "Export bucket b is used by a queued or running export or restore job; delete it once those jobs finish.", []string{"b"}},
 		{ErrExportAlreadyInProgress("s"), 409, "EXPORT_ALREADY_IN_PROGRESS", "Snapshot s already has a queued or running export job; wait for it to finish.", []string{"s"}},
 		{ErrUnfinishedOnDemandSnapshot("c"), 400, "UNFINISHED_ON_DEMAND_SNAPSHOT", "Cluster c already has an on-demand snapshot that has not finished.", []string{"c"}},
 		{ErrCannotDeleteInProgressSnapshot("s", SnapshotQueued), 400, "CANNOT_DELETE_IN_PROGRESS_SNAPSHOT", "Snapshot s is queued; delete it once it has completed or failed.", []string{"s"}},

@@ -18,10 +18,11 @@ func ErrBucketAccessDenied(detail string, params ...string) *Error {
 	return New(CodeExportBucketAccessDenied, detail, params...)
 }
 
-// ErrBucketInUse is returned when deleting a bucket an active export uses.
+// ErrBucketInUse is returned when deleting a bucket an active export
+// writes or an active restore job reads.
 func ErrBucketInUse(id string) *Error {
 	return New(CodeExportBucketDeleteFailedBucketInUse,
-		fmt.Sprintf("Export bucket %s is used by a queued or running export job; delete it once those jobs finish.", id), id)
+		fmt.Sprintf("Export bucket %s is used by a queued or running export or restore job; delete it once those jobs finish.", id), id)
 }
 
 // ErrBucketUsedBySchedules is returned when deleting a bucket the auto

@@ -32,6 +32,12 @@ const (
 	OpGetBackupSchedule    Operation = "getBackupSchedule"
 	OpUpdateBackupSchedule Operation = "updateBackupSchedule"
 	OpDeleteBackupSchedule Operation = "deleteClusterBackupSchedule"
+	// The restore-job extension (…/backup/snapexRestoreJobs); Atlas has no
+	// such operations.
+	OpCreateSnapexRestoreJob Operation = "createSnapexRestoreJob"
+	OpListSnapexRestoreJobs  Operation = "listSnapexRestoreJobs"
+	OpGetSnapexRestoreJob    Operation = "getSnapexRestoreJob"
+	OpCancelSnapexRestoreJob Operation = "cancelSnapexRestoreJob"
 )
 
 // Operations lists every operation snapex serves, in the order above.
@@ -43,5 +49,6 @@ func Operations() []Operation {
 		OpDeleteClusterBackupSnapshot, OpListBackupShardedClusters, OpGetBackupShardedCluster,
 		OpDeleteBackupShardedCluster, OpListClusters, OpGetCluster, OpCancelBackupExport,
 		OpGetBackupSchedule, OpUpdateBackupSchedule, OpDeleteBackupSchedule,
+		OpCreateSnapexRestoreJob, OpListSnapexRestoreJobs, OpGetSnapexRestoreJob, OpCancelSnapexRestoreJob,
 	}
 }

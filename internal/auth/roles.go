@@ -34,6 +34,12 @@ var operationRoles = map[atlas.Operation]atlas.Role{
 	atlas.OpGetBackupSchedule:           atlas.GroupReadOnly,
 	atlas.OpUpdateBackupSchedule:        atlas.GroupBackupManager,
 	atlas.OpDeleteBackupSchedule:        atlas.GroupBackupManager,
+	// The restore-job extension takes the roles Atlas asks for its own
+	// restore jobs.
+	atlas.OpCreateSnapexRestoreJob: atlas.GroupBackupManager,
+	atlas.OpCancelSnapexRestoreJob: atlas.GroupBackupManager,
+	atlas.OpListSnapexRestoreJobs:  atlas.GroupReadOnly,
+	atlas.OpGetSnapexRestoreJob:    atlas.GroupReadOnly,
 }
 
 // allGroupRoles lists every project role.

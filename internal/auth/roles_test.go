@@ -15,6 +15,7 @@ var (
 		atlas.OpListExportBuckets, atlas.OpGetExportBucket, atlas.OpListBackupSnapshots, atlas.OpGetClusterBackupSnapshot,
 		atlas.OpListBackupShardedClusters, atlas.OpGetBackupShardedCluster, atlas.OpListClusters, atlas.OpGetCluster,
 		atlas.OpGetBackupSchedule, // Project Read Only (spec x-rolesRequirements)
+		atlas.OpListSnapexRestoreJobs, atlas.OpGetSnapexRestoreJob,
 	}
 	allOps = []atlas.Operation{
 		atlas.OpListExportBuckets, atlas.OpCreateExportBucket, atlas.OpGetExportBucket, atlas.OpDeleteExportBucket, atlas.OpUpdateBackupExportBucket,
@@ -23,6 +24,7 @@ var (
 		atlas.OpGetBackupShardedCluster, atlas.OpDeleteBackupShardedCluster, atlas.OpListClusters, atlas.OpGetCluster,
 		atlas.OpCancelBackupExport,
 		atlas.OpGetBackupSchedule, atlas.OpUpdateBackupSchedule, atlas.OpDeleteBackupSchedule, // update/delete: Project Backup Manager
+		atlas.OpCreateSnapexRestoreJob, atlas.OpListSnapexRestoreJobs, atlas.OpGetSnapexRestoreJob, atlas.OpCancelSnapexRestoreJob,
 	}
 	// allowedOps is what each role may call in a project within its scope.
 	allowedOps = map[atlas.Role][]atlas.Operation{

@@ -45,7 +45,7 @@ MONGODB_ATLAS_PROJECT_ID and MONGODB_ATLAS_OPS_MANAGER_URL, then by flags.`,
 	exports := &cobra.Command{Use: "exports", Short: "Manage export buckets and export jobs", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
 	exports.AddCommand(bucketsCommand(s), jobsCommand(s))
-	cmd.AddCommand(snapshotsCommand(s), exports, scheduleCommand(s))
+	cmd.AddCommand(snapshotsCommand(s), exports, scheduleCommand(s), restoresCommand(s))
 	return cmd
 }
 

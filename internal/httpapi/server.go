@@ -95,6 +95,11 @@ var routes = []route{
 	{"GET", "/clusters/{clusterName}/backup/schedule", atlas.OpGetBackupSchedule, scheduleVersions, (*Server).getSchedule},
 	{"PATCH", "/clusters/{clusterName}/backup/schedule", atlas.OpUpdateBackupSchedule, scheduleVersions, (*Server).patchSchedule},
 	{"DELETE", "/clusters/{clusterName}/backup/schedule", atlas.OpDeleteBackupSchedule, scheduleVersions, (*Server).deleteSchedule},
+	// The restore-job extension (restores.go).
+	{"POST", "/clusters/{clusterName}/backup/snapexRestoreJobs", atlas.OpCreateSnapexRestoreJob, backupVersions, (*Server).createRestore},
+	{"GET", "/clusters/{clusterName}/backup/snapexRestoreJobs", atlas.OpListSnapexRestoreJobs, backupVersions, (*Server).listRestores},
+	{"GET", "/clusters/{clusterName}/backup/snapexRestoreJobs/{restoreJobId}", atlas.OpGetSnapexRestoreJob, backupVersions, (*Server).getRestore},
+	{"DELETE", "/clusters/{clusterName}/backup/snapexRestoreJobs/{restoreJobId}", atlas.OpCancelSnapexRestoreJob, backupVersions, (*Server).cancelRestore},
 }
 
 // Handler builds the root handler with every route and middleware.

@@ -13,12 +13,12 @@ import (
 // Report says what a restore did, namespace by namespace.
 type Report struct {
 	// Run is the restore's id in the progress store.
-	Run string
+	Run string `json:"run"`
 	// Problems are what the export lacked (restores with AllowIncomplete).
-	Problems   []string
-	Namespaces []NamespaceReport
+	Problems   []string          `json:"problems,omitempty"`
+	Namespaces []NamespaceReport `json:"namespaces"`
 	// Mismatches counts namespaces whose document count differs.
-	Mismatches int
+	Mismatches int `json:"mismatches"`
 }
 
 // Namespace statuses in a report.
@@ -31,23 +31,25 @@ const (
 
 // NamespaceReport is one namespace's outcome.
 type NamespaceReport struct {
-	Source, Target string
+	Source string `json:"source"`
+	Target string `json:"target"`
 	// Status is StatusComplete, StatusPartial (created, some files
 	// loaded), StatusFailed (stopped on Error) or StatusNotStarted.
-	Status    string
-	Error     string
-	Files     int
-	FilesDone int
+	Status    string `json:"status"`
+	Error     string `json:"error,omitempty"`
+	Files     int    `json:"files"`
+	FilesDone int    `json:"filesDone"`
 	// Docs is how many documents of the export were handled; when all
 	// files are done it is the export's count for the namespace.
-	Docs int64
+	Docs int64 `json:"docs"`
 	// Duplicates were skipped or replaced by the duplicate policy.
-	Duplicates int64
+	Duplicates int64 `json:"duplicates"`
 	// PreCount is what the target held before the restore.
-	PreCount int64
+	PreCount int64 `json:"preCount"`
 	// Expected is PreCount + Docs - Duplicates; Counted is what the
 	// target holds (-1 when not counted).
-	Expected, Counted int64
+	Expected int64 `json:"expected"`
+	Counted  int64 `json:"counted"`
 }
 
 // summarize builds the per-namespace part of a report from the progress.

@@ -19,8 +19,9 @@ type Buckets interface {
 	ListBuckets(ctx context.Context, groupID string, provider atlas.Provider, p atlas.Page) ([]*atlas.ExportBucket, int, error)
 	SetBucketPrivateNetworking(ctx context.Context, groupID, id string, v bool) (*atlas.ExportBucket, error)
 	// DeleteBucket fails with atlas.BucketInUse while an active export
-	// uses it, and with *atlas.BucketScheduled (also a BucketInUse) while
-	// backup schedules' automatic export names it.
+	// writes it or an active restore job reads one of its exports, and with
+	// *atlas.BucketScheduled (also a BucketInUse) while backup schedules'
+	// automatic export names it.
 	DeleteBucket(ctx context.Context, groupID, id string) error
 }
 
@@ -121,4 +122,21 @@ type SnapshotData interface {
 // role's credentials (by writing the .permissioncheck object).
 type AccessChecker interface {
 	CheckBucketAccess(ctx context.Context, b *atlas.ExportBucket) error
+}
+
+// RestoreJobs stores restore jobs (snapex's restore extension).
+type RestoreJobs interface {
+	// CreateRestoreJob stores a queued job and, in the same transaction,
+	// schedules its processing.
+	CreateRestoreJob(ctx context.Context, j *atlas.RestoreJob) error
+	GetRestoreJob(ctx context.Context, groupID, cluster, id string) (*atlas.RestoreJob, error)
+	ListRestoreJobs(ctx context.Context, groupID, cluster string, p atlas.Page) ([]*atlas.RestoreJob, int, error)
+	// RequestRestoreCancel asks a job to stop after its current batches.
+	RequestRestoreCancel(ctx context.Context, id string, now time.Time) error
+}
+
+// NamespaceChecker checks a restore job's namespace options as the
+// restore engine will read them; it names the offending field.
+type NamespaceChecker interface {
+	CheckNamespaces(o atlas.RestoreOptions) (field, value string, err error)
 }

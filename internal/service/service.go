@@ -24,6 +24,11 @@ type Service struct {
 	Snapshots SnapshotData
 	// Observer, when set, counts scheduling outcomes (metrics).
 	Observer ScheduleObserver
+	// Restores, when set, stores restore jobs (nil: the restore routes
+	// answer 404).
+	Restores RestoreJobs
+	// Namespaces, when set, checks restore jobs' namespace patterns.
+	Namespaces NamespaceChecker
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	Log *slog.Logger

@@ -85,7 +85,12 @@ func (s *Store) DeleteBucket(ctx context.Context, groupID, id string) error {
 			return err
 		}
 		var active int
-		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM export_jobs WHERE export_bucket_id = ? AND state IN ('Queued', 'InProgress')`), id).Scan(&active); err != nil {
+		// A bucket is in use while an export writes it or a restore job
+		// reads one of its exports.
+		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT
+			(SELECT COUNT(*) FROM export_jobs WHERE export_bucket_id = ? AND state IN ('Queued', 'InProgress')) +
+			(SELECT COUNT(*) FROM restore_jobs r JOIN export_jobs e ON e.id = r.export_job_id
+				WHERE e.export_bucket_id = ? AND r.state IN ('Queued', 'InProgress'))`), id, id).Scan(&active); err != nil {
 			return err
 		}
 		if active > 0 {

@@ -18,7 +18,7 @@ var (
 	ErrNotFound error = atlas.NotFound
 	// ErrActiveExport means the snapshot already has a queued or running export.
 	ErrActiveExport error = atlas.ActiveExportExists
-	// ErrBucketInUse means a queued or running export still uses the bucket.
+	// ErrBucketInUse means a queued or running export (or restore job) still uses the bucket.
 	ErrBucketInUse error = atlas.BucketInUse
 	// ErrBadTransition means a state change is not allowed from the current state.
 	ErrBadTransition = errors.New("store: state transition not allowed")

@@ -94,7 +94,7 @@ func TestCLIQuickstart(t *testing.T) {
 	if !atlas.ValidObjectID(snap) {
 		t.Fatalf("snapshots create printed %q", snap)
 	}
-	if out := cli("snapshots", "watch", snap, "--clusterName", "Cluster0", "--interval", "200ms"); !strings.HasSuffix(out, "snapshot "+snap+": completed") {
+	if out := cli("snapshots", "watch", snap, "--clusterName", "Cluster0", "--interval", "200ms"); !strings.Contains(out, "snapshot "+snap+": completed") {
 		t.Fatalf("snapshots watch:\n%s", out)
 	}
 	bucket := cli("exports", "buckets", "create", "my-exports", "--cloudProvider", "AWS", "--iamRoleId", roleID, "-o", "go-template={{.Id}}")

@@ -140,12 +140,3 @@ func (s *Schedule) AutoExportBucket() string {
 	}
 	return s.Export.ExportBucketID
 }
-
-// AutoExportOptions are the snapexOptions of the schedule's automatic
-// exports, or nil when auto export is off or they are plain exports.
-func (s *Schedule) AutoExportOptions() *ExportOptions {
-	if s.AutoExportBucket() == "" {
-		return nil
-	}
-	return s.Export.SnapexOptions
-}

@@ -18,7 +18,7 @@ func TestSchedulePatchExportOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := next.AutoExportOptions()
+	o := next.Export.SnapexOptions
 	if o == nil || !o.Manifest || o.Parquet == nil || o.Parquet.Compression != "zstd" || o.Parquet.RowGroupRows != DefaultRowGroupRows {
 		t.Fatalf("options not normalised: %+v", o)
 	}
@@ -33,10 +33,6 @@ func TestSchedulePatchExportOptions(t *testing.T) {
 	cleared, err := SchedulePatch{ClearExportOptions: true, Export: &AutoExport{ExportBucketID: bucket, FrequencyType: Yearly}}.Apply(next, now)
 	if err != nil || cleared.Export.SnapexOptions != nil || next.Export.SnapexOptions == nil {
 		t.Fatalf("options not cleared: %+v %v", cleared.Export, err)
-	}
-	off := false
-	if disabled, _ := (SchedulePatch{AutoExportEnabled: &off}).Apply(next, now); disabled.AutoExportOptions() != nil {
-		t.Fatal("options of a disabled auto export are reported")
 	}
 
 	for _, c := range []struct {

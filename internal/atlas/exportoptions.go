@@ -21,8 +21,9 @@ const (
 )
 
 // ExportOptions are snapex's extensions of an export job, sent as
-// snapexOptions on the create-export body. A job without them (nil) is a
-// plain Atlas export.
+// snapexOptions on the create-export body or inside a backup schedule's
+// export policy (then every automatic export job gets them). A job
+// without them (nil) is a plain Atlas export.
 type ExportOptions struct {
 	// Format is ejson (gzipped canonical Extended JSON, Atlas's) or parquet.
 	Format string `json:"format"`
@@ -51,19 +52,26 @@ type ParquetOptions struct {
 }
 
 // Normalize fills defaults and validates o in place; errors name the
-// field under snapexOptions.
+// field under snapexOptions (the create-export body's attribute).
 func (o *ExportOptions) Normalize() *Error {
+	return o.NormalizeAt("snapexOptions")
+}
+
+// NormalizeAt is Normalize for options sent as the attribute named field
+// (export.snapexOptions on a backup schedule), which prefixes the
+// attribute names in errors.
+func (o *ExportOptions) NormalizeAt(field string) *Error {
 	switch o.Format {
 	case "":
 		o.Format = FormatEJSON
 	case FormatEJSON, FormatParquet:
 	default:
-		return ErrInvalidAttribute("snapexOptions.format", o.Format, "ejson or parquet is expected")
+		return ErrInvalidAttribute(field+".format", o.Format, "ejson or parquet is expected")
 	}
 	for _, l := range []struct {
 		name string
 		pats []string
-	}{{"snapexOptions.nsInclude", o.NSInclude}, {"snapexOptions.nsExclude", o.NSExclude}} {
+	}{{field + ".nsInclude", o.NSInclude}, {field + ".nsExclude", o.NSExclude}} {
 		for _, p := range l.pats {
 			if err := ValidateNamespacePattern(p); err != nil {
 				return ErrInvalidAttribute(l.name, p, err.Error())
@@ -72,7 +80,7 @@ func (o *ExportOptions) Normalize() *Error {
 	}
 	if o.Format != FormatParquet {
 		if o.Parquet != nil {
-			return ErrInvalidAttribute("snapexOptions.parquet", "", "Parquet settings need format parquet")
+			return ErrInvalidAttribute(field+".parquet", "", "Parquet settings need format parquet")
 		}
 		return nil
 	}
@@ -89,13 +97,13 @@ func (o *ExportOptions) Normalize() *Error {
 		ok = ok || p.Compression == c
 	}
 	if !ok {
-		return ErrInvalidAttribute("snapexOptions.parquet.compression", p.Compression, "zstd, snappy or gzip is expected")
+		return ErrInvalidAttribute(field+".parquet.compression", p.Compression, "zstd, snappy or gzip is expected")
 	}
 	if p.RowGroupRows == 0 {
 		p.RowGroupRows = DefaultRowGroupRows
 	}
 	if p.RowGroupRows < 1 || p.RowGroupRows > MaxRowGroupRows {
-		return ErrInvalidAttribute("snapexOptions.parquet.rowGroupRows", fmt.Sprint(p.RowGroupRows),
+		return ErrInvalidAttribute(field+".parquet.rowGroupRows", fmt.Sprint(p.RowGroupRows),
 			fmt.Sprintf("an integer from 1 to %d is expected", MaxRowGroupRows))
 	}
 	return nil

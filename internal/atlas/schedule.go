@@ -61,15 +61,21 @@ type PolicyItem struct {
 type AutoExport struct {
 	ExportBucketID string
 	FrequencyType  Frequency
+	// SnapexOptions are the snapexOptions every automatic export job gets
+	// (nil: plain Atlas exports). Omitted when empty so stored schedules
+	// without them keep their exact encoding.
+	SnapexOptions *ExportOptions `json:",omitempty"`
 }
 
 // ScheduledSnapshot is what a scheduled snapshot records beyond the
 // common snapshot fields: the slot it serves, the ids of the policy items
-// it serves, and the bucket its automatic export goes to ("" when none).
+// it serves, the bucket its automatic export goes to ("" when none) and
+// that export's snapexOptions, both fixed when the snapshot is queued.
 type ScheduledSnapshot struct {
-	ScheduledFor     time.Time
-	PolicyItems      []string
-	AutoExportBucket string
+	ScheduledFor      time.Time
+	PolicyItems       []string
+	AutoExportBucket  string
+	AutoExportOptions *ExportOptions
 }
 
 // Schedule is a cluster's backup schedule: one policy of items, the

@@ -12,12 +12,16 @@ import (
 // not named and keep their current value.
 type SchedulePatch struct {
 	// Policies replaces the policy; at most one, as the spec's maxItems.
-	Policies                          *[]PolicyPatch
-	ReferenceHourOfDay                *int
-	ReferenceMinuteOfHour             *int
-	RestoreWindowDays                 *int
-	AutoExportEnabled                 *bool
+	Policies              *[]PolicyPatch
+	ReferenceHourOfDay    *int
+	ReferenceMinuteOfHour *int
+	RestoreWindowDays     *int
+	AutoExportEnabled     *bool
+	// Export replaces the export policy; its SnapexOptions, when nil, keep
+	// the current ones unless ClearExportOptions (an explicit null), so
+	// Atlas clients that know nothing of them do not drop them.
 	Export                            *AutoExport
+	ClearExportOptions                bool
 	UseOrgAndGroupNamesInExportPrefix *bool
 	CopySettings                      json.RawMessage
 	ExtraRetentionSettings            json.RawMessage
@@ -106,6 +110,9 @@ func (p SchedulePatch) Apply(cur *Schedule, now time.Time) (*Schedule, *Error) {
 			return nil, err
 		}
 		e := *p.Export
+		if e.SnapexOptions == nil && !p.ClearExportOptions && cur.Export != nil {
+			e.SnapexOptions = cur.Export.SnapexOptions
+		}
 		next.Export = &e
 	}
 	if next.AutoExportEnabled && (next.Export == nil || next.Export.ExportBucketID == "") {
@@ -138,6 +145,9 @@ func validateExport(e AutoExport) *Error {
 	}
 	if e.FrequencyType != "" && !slices.Contains(ExportFrequencies, e.FrequencyType) {
 		return ErrInvalidEnumValue("export.frequencyType", string(e.FrequencyType), "daily, weekly, monthly or yearly")
+	}
+	if e.SnapexOptions != nil {
+		return e.SnapexOptions.NormalizeAt("export.snapexOptions")
 	}
 	return nil
 }

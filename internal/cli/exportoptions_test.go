@@ -31,11 +31,17 @@ const (
 	optSecret = "11111111-2222-3333-4444-555555555555"
 )
 
-// TestJobsCreateSendsExportOptions runs `jobs create` against a real
-// snapex API (SQLite store, digest authentication): the extension flags
-// arrive as snapexOptions and are stored with the job; without them the
-// job is a plain Atlas export.
-func TestJobsCreateSendsExportOptions(t *testing.T) {
+// optionsAPI is a real snapex API (SQLite store, digest authentication)
+// with one AWS bucket, and a runner of `snapex backups` commands
+// against it.
+type optionsAPI struct {
+	st     *store.Store
+	bucket *atlas.ExportBucket
+	run    func(args ...string) (string, error)
+}
+
+func newOptionsAPI(t *testing.T, at time.Time) *optionsAPI {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "owner"), []byte(optSecret), 0o600); err != nil {
 		t.Fatal(err)
@@ -67,7 +73,7 @@ apiKeys:
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	authn, err := auth.New(ctx, cfg, st, auth.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -75,20 +81,11 @@ apiKeys:
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := &httpapi.Server{Service: &service.Service{Repo: &storerepo.Repo{Store: st}, Catalog: cfg.Catalog(), Log: log}, Gate: authgate.New(authn), Log: log}
 	srv := httptest.NewServer(api.Handler())
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 
-	at := time.Date(2026, 8, 10, 3, 27, 8, 0, time.UTC)
 	bucket := &atlas.ExportBucket{ID: atlas.NewObjectID(at), GroupID: optGroup, BucketName: "exports", CloudProvider: atlas.AWS, RoleID: optRole, CreatedAt: at}
 	if err := st.CreateBucket(ctx, bucket); err != nil {
 		t.Fatal(err)
-	}
-	newSnap := func(at time.Time) string {
-		sn := &atlas.Snapshot{ID: atlas.NewObjectID(at), GroupID: optGroup, ClusterName: "Cluster0", Kind: atlas.ReplicaSetSnapshot,
-			Status: atlas.SnapshotCompleted, SnapshotType: "onDemand", FrequencyType: "ondemand", CreatedAt: at, ExpiresAt: at.Add(time.Hour), ReplicaSetName: "rs0"}
-		if err := st.CreateSnapshot(ctx, sn); err != nil {
-			t.Fatal(err)
-		}
-		return sn.ID
 	}
 	env := map[string]string{"MONGODB_ATLAS_PUBLIC_API_KEY": optPublic, "MONGODB_ATLAS_PRIVATE_API_KEY": optSecret,
 		"MONGODB_ATLAS_OPS_MANAGER_URL": srv.URL + "/", "MONGODB_ATLAS_PROJECT_ID": optGroup, "SNAPEX_CLI_CONFIG": filepath.Join(dir, "cli.toml")}
@@ -100,6 +97,25 @@ apiKeys:
 		cmd.SetArgs(args)
 		err := cmd.Execute()
 		return out.String(), err
+	}
+	return &optionsAPI{st: st, bucket: bucket, run: run}
+}
+
+// TestJobsCreateSendsExportOptions runs `jobs create` against a real
+// snapex API (SQLite store, digest authentication): the extension flags
+// arrive as snapexOptions and are stored with the job; without them the
+// job is a plain Atlas export.
+func TestJobsCreateSendsExportOptions(t *testing.T) {
+	at := time.Date(2026, 8, 10, 3, 27, 8, 0, time.UTC)
+	a := newOptionsAPI(t, at)
+	ctx, st, bucket, run := context.Background(), a.st, a.bucket, a.run
+	newSnap := func(at time.Time) string {
+		sn := &atlas.Snapshot{ID: atlas.NewObjectID(at), GroupID: optGroup, ClusterName: "Cluster0", Kind: atlas.ReplicaSetSnapshot,
+			Status: atlas.SnapshotCompleted, SnapshotType: "onDemand", FrequencyType: "ondemand", CreatedAt: at, ExpiresAt: at.Add(time.Hour), ReplicaSetName: "rs0"}
+		if err := st.CreateSnapshot(ctx, sn); err != nil {
+			t.Fatal(err)
+		}
+		return sn.ID
 	}
 	jobOf := func(out string) *atlas.ExportJob {
 		t.Helper()

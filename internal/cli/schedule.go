@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -54,17 +56,22 @@ type scheduleFlags struct {
 	useNames, noUseNames       bool
 	policies                   []string
 	updateSnapshots            bool
+	// ext are the export policy's snapexOptions (--exportFormat, …);
+	// plainExport clears them.
+	ext         exportOptionFlags
+	plainExport bool
 }
 
 func scheduleUpdate(s *session) *cobra.Command {
 	l := &leaf{s: s}
-	f := &scheduleFlags{}
+	f := &scheduleFlags{ext: exportOptionFlags{prefix: "export"}}
 	cmd := &cobra.Command{
 		Use:   "update",
 		Short: "Change a cluster's backup schedule (only the settings given)",
 		Example: `  snapex backups schedule update --clusterName Cluster0 --referenceHourOfDay 3 --referenceMinuteOfHour 30
   snapex backups schedule update --clusterName Cluster0 --backupPolicy ",,daily,1,days,7" --backupPolicy ",,monthly,40,months,12"
-  snapex backups schedule update --clusterName Cluster0 --autoExport --exportBucketId <id> --exportFrequencyType monthly`,
+  snapex backups schedule update --clusterName Cluster0 --autoExport --exportBucketId <id> --exportFrequencyType monthly
+  snapex backups schedule update --clusterName Cluster0 --exportFormat parquet --exportNsInclude 'shop.*'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req, err := f.request(cmd)
@@ -75,9 +82,17 @@ func scheduleUpdate(s *session) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sch, _, err := c.api.CloudBackupsApi.UpdateBackupSchedule(c.ctx, c.groupID, f.cluster, req).Execute()
+			opts := f.ext.options(cmd)
+			if opts == nil && !f.plainExport {
+				sch, _, err := c.api.CloudBackupsApi.UpdateBackupSchedule(c.ctx, c.groupID, f.cluster, req).Execute()
+				if err != nil {
+					return apiError(c.profile, "update the backup schedule of "+f.cluster, err)
+				}
+				return c.print.print(sch, scheduleTable)
+			}
+			sch, err := f.updateWithOptions(c, req, opts)
 			if err != nil {
-				return apiError(c.profile, "update the backup schedule of "+f.cluster, err)
+				return err
 			}
 			return c.print.print(sch, scheduleTable)
 		},
@@ -96,7 +111,12 @@ func scheduleUpdate(s *session) *cobra.Command {
 	fl.BoolVar(&f.noUseNames, "noUseOrgAndGroupNamesInExportPrefix", false, "use the organization and project ids in export prefixes")
 	fl.StringArrayVar(&f.policies, "backupPolicy", nil, `a policy item "policyId,policyItemId,frequencyType,frequencyInterval,retentionUnit,retentionValue" (ids may be empty for a new item); repeat for each item: the items given replace the policy's items`)
 	fl.BoolVar(&f.updateSnapshots, "updateSnapshots", false, "apply the new retention to the existing scheduled snapshots")
+	f.ext.add(cmd)
+	fl.BoolVar(&f.plainExport, "exportPlain", false, "snapex extension: drop the export policy's snapexOptions (automatic exports become plain Atlas exports)")
 	cmd.MarkFlagsMutuallyExclusive("autoExport", "noAutoExport")
+	for _, n := range []string{"format", "nsInclude", "nsExclude", "manifest", "parquetCompression", "parquetRowGroupRows", "parquetFullDocument"} {
+		cmd.MarkFlagsMutuallyExclusive("exportPlain", f.ext.name(n))
+	}
 	cmd.MarkFlagsMutuallyExclusive("useOrgAndGroupNamesInExportPrefix", "noUseOrgAndGroupNamesInExportPrefix")
 	return cmd
 }
@@ -184,4 +204,41 @@ func parseBackupPolicies(values []string) (admin.AdvancedDiskBackupSnapshotSched
 		pol.Id = &policyID
 	}
 	return pol, nil
+}
+
+// updateWithOptions sends the PATCH with export.snapexOptions (nil opts:
+// an explicit null, which clears them). The export policy object replaces
+// the current one, so a bucket or frequency not given is taken from the
+// current schedule.
+func (f *scheduleFlags) updateWithOptions(c *call, req *admin.DiskBackupSnapshotSchedule20240805, opts map[string]any) (*admin.DiskBackupSnapshotSchedule20240805, error) {
+	what := "update the backup schedule of " + f.cluster
+	if req.Export == nil || req.Export.ExportBucketId == nil || req.Export.FrequencyType == nil {
+		cur, _, err := c.api.CloudBackupsApi.GetBackupSchedule(c.ctx, c.groupID, f.cluster).Execute()
+		if err != nil {
+			return nil, apiError(c.profile, what, err)
+		}
+		if req.Export == nil {
+			req.Export = &admin.AutoExportPolicy{}
+		}
+		if req.Export.ExportBucketId == nil {
+			req.Export.ExportBucketId = cur.GetExport().ExportBucketId
+		}
+		if req.Export.FrequencyType == nil {
+			req.Export.FrequencyType = cur.GetExport().FrequencyType
+		}
+	}
+	var sch admin.DiskBackupSnapshotSchedule20240805
+	path := "/clusters/" + url.PathEscape(f.cluster) + "/backup/schedule"
+	err := sendExtended(c, http.MethodPatch, path, "2024-08-05", req, func(m map[string]any) {
+		exp, _ := m["export"].(map[string]any)
+		if exp == nil {
+			exp = map[string]any{}
+			m["export"] = exp
+		}
+		exp["snapexOptions"] = opts
+	}, &sch)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return &sch, nil
 }

@@ -97,23 +97,9 @@ func decodeSchedulePatch(o *object, v apiVersion) (atlas.SchedulePatch, *atlas.E
 	if p.ExtraRetentionSettings, aerr = extraRetention(o); aerr != nil {
 		return p, aerr
 	}
-	if o.has("export") {
-		var e struct {
-			ExportBucketID *string `json:"exportBucketId"`
-			FrequencyType  *string `json:"frequencyType"`
-		}
-		if err := strictJSON(o.fields["export"], &e); err != nil {
-			return p, atlas.ErrInvalidJSONAttribute("export", "an object with exportBucketId and frequencyType strings")
-		}
-		p.Export = &atlas.AutoExport{}
-		if e.ExportBucketID != nil {
-			p.Export.ExportBucketID = *e.ExportBucketID
-		}
-		if e.FrequencyType != nil {
-			p.Export.FrequencyType = atlas.Frequency(*e.FrequencyType)
-		}
+	if aerr := exportPolicy(o, &p); aerr != nil {
+		return p, aerr
 	}
-	o.used["export"] = true
 	if o.has("policies") {
 		pols, aerr := decodePolicies(o.fields["policies"])
 		if aerr != nil {

@@ -31,6 +31,9 @@ type scheduleView struct {
 type exportView struct {
 	ExportBucketID string `json:"exportBucketId,omitempty"`
 	FrequencyType  string `json:"frequencyType,omitempty"`
+	// SnapexOptions is snapex's extension, present only when set, so a
+	// schedule without it renders exactly as Atlas's.
+	SnapexOptions *atlas.ExportOptions `json:"snapexOptions,omitempty"`
 }
 
 type policyView struct {
@@ -66,7 +69,8 @@ func (s *Server) newScheduleView(r *http.Request, v apiVersion, c atlas.Cluster,
 		}
 	}
 	if sch.Export != nil {
-		out.Export = &exportView{ExportBucketID: sch.Export.ExportBucketID, FrequencyType: string(sch.Export.FrequencyType)}
+		out.Export = &exportView{ExportBucketID: sch.Export.ExportBucketID, FrequencyType: string(sch.Export.FrequencyType),
+			SnapexOptions: sch.Export.SnapexOptions}
 	}
 	pol := policyView{ID: sch.PolicyID, PolicyItems: []policyItemView{}}
 	for _, it := range sch.Items {

@@ -49,6 +49,7 @@ func (s *Service) runSchedule(ctx context.Context, cluster atlas.Cluster, now ti
 	}
 	if sch.AutoExportEnabled && sch.Export != nil && atlas.AutoExports(label, sch.Export.FrequencyType) {
 		meta.AutoExportBucket = sch.Export.ExportBucketID
+		meta.AutoExportOptions = sch.Export.SnapexOptions
 	}
 	expires := atlas.LongestRetention(slot, items)
 	sn := &atlas.Snapshot{
@@ -150,7 +151,8 @@ func (s *Service) autoExport(ctx context.Context, sn *atlas.Snapshot, meta atlas
 		s.logger().Warn("automatic export dropped: cluster no longer configured", "snapshot", sn.ID, "cluster", sn.ClusterName)
 		return s.dropAutoExport(ctx, sn.ID)
 	}
-	job, err := s.createExportJob(ctx, project, cluster, ExportInput{SnapshotID: sn.ID, ExportBucketID: meta.AutoExportBucket, CustomData: []atlas.Label{}}, true)
+	job, err := s.createExportJob(ctx, project, cluster, ExportInput{SnapshotID: sn.ID, ExportBucketID: meta.AutoExportBucket,
+		CustomData: []atlas.Label{}, Options: meta.AutoExportOptions}, true)
 	if errors.Is(err, atlas.AutoExportTaken) {
 		return nil
 	}

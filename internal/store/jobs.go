@@ -212,6 +212,18 @@ func optionsJSON(o *atlas.ExportOptions) (string, error) {
 	return string(b), nil
 }
 
+// decodeOptions reads what optionsJSON stored; nil for "".
+func decodeOptions(s string) (*atlas.ExportOptions, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var o atlas.ExportOptions
+	if err := json.Unmarshal([]byte(s), &o); err != nil {
+		return nil, fmt.Errorf("decode snapexOptions: %w", err)
+	}
+	return &o, nil
+}
+
 func finishedMillis(j *atlas.ExportJob) int64 {
 	if j.FinishedAt == nil {
 		return 0
@@ -244,11 +256,8 @@ func scanJob(r scanner) (*atlas.ExportJob, error) {
 			return nil, fmt.Errorf("export job %s stateReason: %w", j.ID, err)
 		}
 	}
-	if opts != "" {
-		j.Options = &atlas.ExportOptions{}
-		if err := json.Unmarshal([]byte(opts), j.Options); err != nil {
-			return nil, fmt.Errorf("export job %s snapexOptions: %w", j.ID, err)
-		}
+	if j.Options, err = decodeOptions(opts); err != nil {
+		return nil, fmt.Errorf("export job %s: %w", j.ID, err)
 	}
 	if err := scanProgress(progress, &j.Progress); err != nil {
 		return nil, fmt.Errorf("export job %s progress: %w", j.ID, err)

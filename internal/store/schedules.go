@@ -156,12 +156,16 @@ func (s *Store) CreateScheduledSnapshot(ctx context.Context, sn *atlas.Snapshot,
 		if err != nil {
 			return err
 		}
-		cols := snapshotColumns + `, retention_days, queued_at, policy_items, scheduled_for, auto_export_bucket`
+		opts, err := optionsJSON(meta.AutoExportOptions)
+		if err != nil {
+			return err
+		}
+		cols := snapshotColumns + `, retention_days, queued_at, policy_items, scheduled_for, auto_export_bucket, auto_export_options`
 		err = q.exec(ctx, `INSERT INTO snapshots (`+cols+`) VALUES (`+placeholders(strings.Count(cols, ",")+1)+`)`,
 			sn.ID, sn.GroupID, sn.ClusterName, string(sn.Kind), string(sn.Status), sn.SnapshotType, sn.FrequencyType,
 			sn.Description, sn.ReplicaSetName, members, sn.MongodVersion, sn.StorageSizeBytes, sn.Consistency,
 			sn.FailureReason, millis(sn.CreatedAt), millis(sn.ExpiresAt), retentionDays, millis(sn.CreatedAt),
-			items, millis(meta.ScheduledFor), meta.AutoExportBucket)
+			items, millis(meta.ScheduledFor), meta.AutoExportBucket, opts)
 		if isUniqueViolation(err) {
 			return ErrSlotTaken
 		}
@@ -204,9 +208,10 @@ func execCount(ctx context.Context, tx Tx, query string, args ...any) (int64, er
 // ScheduledFor for an on-demand one).
 func (s *Store) ScheduledSnapshotOf(ctx context.Context, id string) (atlas.ScheduledSnapshot, error) {
 	var m atlas.ScheduledSnapshot
-	var items string
+	var items, opts string
 	var at int64
-	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT policy_items, scheduled_for, auto_export_bucket FROM snapshots WHERE id = ?`), id).Scan(&items, &at, &m.AutoExportBucket)
+	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT policy_items, scheduled_for, auto_export_bucket, auto_export_options FROM snapshots WHERE id = ?`), id).
+		Scan(&items, &at, &m.AutoExportBucket, &opts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("snapshot %s: %w", id, ErrNotFound)
 	}
@@ -216,6 +221,9 @@ func (s *Store) ScheduledSnapshotOf(ctx context.Context, id string) (atlas.Sched
 	m.ScheduledFor = fromMillis(at)
 	if err := json.Unmarshal([]byte(items), &m.PolicyItems); err != nil {
 		return m, fmt.Errorf("snapshot %s policy items: %w", id, err)
+	}
+	if m.AutoExportOptions, err = decodeOptions(opts); err != nil {
+		return m, fmt.Errorf("snapshot %s automatic export options: %w", id, err)
 	}
 	return m, nil
 }
@@ -253,7 +261,7 @@ func (s *Store) SnapshotPolicyItems(ctx context.Context, ids []string) (map[stri
 // ScheduledSnapshotsOf lists a cluster's scheduled snapshots with their
 // schedule facts.
 func (s *Store) ScheduledSnapshotsOf(ctx context.Context, groupID, cluster string) (map[string]atlas.ScheduledSnapshot, error) {
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT id, policy_items, scheduled_for, auto_export_bucket FROM snapshots
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT id, policy_items, scheduled_for, auto_export_bucket, auto_export_options FROM snapshots
 		WHERE group_id = ? AND cluster_name = ? AND scheduled_for > 0`), groupID, cluster)
 	if err != nil {
 		return nil, fmt.Errorf("scheduled snapshots of %s: %w", cluster, err)
@@ -261,14 +269,18 @@ func (s *Store) ScheduledSnapshotsOf(ctx context.Context, groupID, cluster strin
 	defer rows.Close()
 	out := map[string]atlas.ScheduledSnapshot{}
 	for rows.Next() {
-		var id, items string
+		var id, items, opts string
 		var at int64
 		var m atlas.ScheduledSnapshot
-		if err := rows.Scan(&id, &items, &at, &m.AutoExportBucket); err != nil {
+		if err := rows.Scan(&id, &items, &at, &m.AutoExportBucket, &opts); err != nil {
 			return nil, fmt.Errorf("scheduled snapshots of %s: %w", cluster, err)
 		}
 		if err := json.Unmarshal([]byte(items), &m.PolicyItems); err != nil {
 			return nil, fmt.Errorf("snapshot %s policy items: %w", id, err)
+		}
+		var err error
+		if m.AutoExportOptions, err = decodeOptions(opts); err != nil {
+			return nil, fmt.Errorf("snapshot %s automatic export options: %w", id, err)
 		}
 		m.ScheduledFor = fromMillis(at)
 		out[id] = m

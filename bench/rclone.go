@@ -106,6 +106,13 @@ func execWorkerMain(args []string) error {
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	// rclone refuses to start when AWS_CA_BUNDLE is set (its HTTP
+	// transport cannot take a custom bundle); the endpoint is plain HTTP.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_CA_BUNDLE=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	start := time.Now()
 	if err := cmd.Run(); err != nil {

@@ -251,6 +251,12 @@ func (e *snapexEnv) runSnapex(dest, snapID string, info *datasetInfo, verify boo
 		return result{}, err
 	}
 	res := result{Wall: wall, RSS: rss, CPU: cpu1 - cpu0}
+	if in := inFlight(p.out.String()); in != "" {
+		logf("snapex %s: %s", dest, in)
+		if info.Name == dsTiny {
+			res.Note = in
+		}
+	}
 	if res.OutBytes, err = outputBytes(outDir); err != nil {
 		return result{}, err
 	}
@@ -321,4 +327,22 @@ func verifyLines(dir string, want int64) error {
 		return fmt.Errorf("verify: %d document lines in the output, want %d", lines, want)
 	}
 	return nil
+}
+
+// inFlight reads how many small collections the export kept in flight,
+// and the store latency and encode time that sized it, from the server's
+// "small collections in flight" log line.
+func inFlight(out string) string {
+	for _, line := range strings.Split(out, "\n") {
+		var rec struct {
+			Msg        string        `json:"msg"`
+			Highest    int           `json:"highest"`
+			MeanWrite  time.Duration `json:"meanWrite"` // slog's JSON writes durations in ns
+			MeanEncode time.Duration `json:"meanEncode"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "small collections in flight" {
+			return fmt.Sprintf("up to %d small collections in flight (mean single-request write %s, mean encode of a small block %s)", rec.Highest, rec.MeanWrite.Round(10*time.Microsecond), rec.MeanEncode.Round(time.Microsecond))
+		}
+	}
+	return ""
 }

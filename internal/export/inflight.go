@@ -32,9 +32,14 @@ const (
 	// ~5,000 objects/s, and within the idle connections the blob drivers
 	// keep per store (httpx.MaxIdleConnsPerHost), so none is dialed anew.
 	smallInFlightMax = 256
-	// smallBudgetBytes bounds the BSON of small units in flight (their
-	// blocks and compressed output are of that order).
-	smallBudgetBytes = 32 << 20
+	// smallBudgetBytes bounds the memory of small units in flight: their
+	// BSON (their blocks and compressed output are of that order) plus
+	// smallUnitOverhead each.
+	smallBudgetBytes = 48 << 20
+	// smallUnitOverhead is what a unit in flight holds whatever its size:
+	// the snapshot reader's buffer (64 KiB), the store client's copy
+	// buffer and request state.
+	smallUnitOverhead = 128 << 10
 	// latencyWeight is the weight of a new sample in the average latency.
 	latencyWeight = 0.05
 )
@@ -65,6 +70,7 @@ func newSmallLimiter(comp *compressor) *smallLimiter {
 // acquire waits for a slot for a unit of size bytes of BSON, or for ctx to
 // end. A unit larger than the budget is admitted alone.
 func (l *smallLimiter) acquire(ctx context.Context, size int64) error {
+	size += smallUnitOverhead
 	stop := context.AfterFunc(ctx, func() {
 		l.mu.Lock()
 		l.cond.Broadcast()
@@ -89,6 +95,7 @@ func (l *smallLimiter) acquire(ctx context.Context, size int64) error {
 // release frees a unit's slot and resizes the limit from what has been
 // measured so far.
 func (l *smallLimiter) release(size int64) {
+	size += smallUnitOverhead
 	n := l.target()
 	l.mu.Lock()
 	l.inflight--

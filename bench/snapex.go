@@ -337,11 +337,12 @@ func inFlight(out string) string {
 		var rec struct {
 			Msg        string        `json:"msg"`
 			Highest    int           `json:"highest"`
-			MeanWrite  time.Duration `json:"meanWrite"` // slog's JSON writes durations in ns
+			Shortest   time.Duration `json:"shortestWrite"` // slog's JSON writes durations in ns
+			MeanWrite  time.Duration `json:"meanWrite"`
 			MeanEncode time.Duration `json:"meanEncode"`
 		}
 		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "small collections in flight" {
-			return fmt.Sprintf("up to %d small collections in flight (mean single-request write %s, mean encode of a small block %s)", rec.Highest, rec.MeanWrite.Round(10*time.Microsecond), rec.MeanEncode.Round(time.Microsecond))
+			return fmt.Sprintf("up to %d small collections in flight (single-request writes: shortest %s, mean %s; mean encode of a small block %s)", rec.Highest, rec.Shortest.Round(10*time.Microsecond), rec.MeanWrite.Round(10*time.Microsecond), rec.MeanEncode.Round(time.Microsecond))
 		}
 	}
 	return ""

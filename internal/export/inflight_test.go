@@ -22,9 +22,16 @@ func TestSmallLimiterSizesFromLatency(t *testing.T) {
 	if got := l.target(); got != 42 {
 		t.Fatalf("target at 2 ms store latency, 0.1 ms encode = %d, want 42", got)
 	}
+	// Queueing in the store (slower writes) does not raise the limit:
+	// it follows the shortest write.
 	for range 200 {
-		l.observe(50 * time.Millisecond)
+		l.observe(200 * time.Millisecond)
 	}
+	if got := l.target(); got != 42 {
+		t.Fatalf("target after slower writes = %d, want 42 (from the shortest)", got)
+	}
+	l = newSmallLimiter(comp)
+	l.observe(50 * time.Millisecond)
 	if got := l.target(); got != smallInFlightMax {
 		t.Fatalf("target at 50 ms store latency = %d, want the cap %d", got, smallInFlightMax)
 	}

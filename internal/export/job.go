@@ -177,7 +177,7 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	if err := last.Wait(); err != nil {
 		return err
 	}
-	e.log().Info("small collections in flight", "job", job.ID, "highest", smalls.highest(), "meanWrite", time.Duration(smalls.latency.Load()), "meanEncode", comp.meanBusy())
+	e.log().Info("small collections in flight", "job", job.ID, "highest", smalls.highest(), "shortestWrite", time.Duration(smalls.latency.Load()), "meanWrite", time.Duration(smalls.mean.Load()), "meanEncode", comp.meanBusy())
 	// .complete promises everything before it: make the metadata durable
 	// first, and .complete itself before the job reads Successful.
 	if err := dest.Sync(ctx); err != nil {

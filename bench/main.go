@@ -85,7 +85,10 @@ type result struct {
 	RSS      int64         `json:"rss"`      // peak resident set size, bytes
 	CPU      time.Duration `json:"cpu"`      // user + system CPU time of the contender's processes
 	OutBytes int64         `json:"outBytes"` // compressed output, bytes
-	Note     string        `json:"note,omitempty"`
+	// ServerCPU is the CPU time the database server spent during a
+	// capture contender's run.
+	ServerCPU time.Duration `json:"serverCPU,omitempty"`
+	Note      string        `json:"note,omitempty"`
 }
 
 // options are the command-line flags.
@@ -143,7 +146,7 @@ func parseFlags(args []string, root string) (*options, error) {
 	fs.StringVar(&o.work, "work", filepath.Join(root, ".cache", "bench"), "work directory: cached datasets, snapex state, outputs")
 	fs.StringVar(&o.out, "out", "", "results file (default bench/results.md at -scale 1, bench/results-scale-S.md otherwise)")
 	ds := fs.String("datasets", strings.Join(allDatasets, ","), "datasets to measure: "+strings.Join(allDatasets, ","))
-	cs := fs.String("contenders", "", "contenders to run (default all): "+strings.Join(allContenders, ",")+", and with -latency L also snapex-s3@L, files-s3@L, rclone@L")
+	cs := fs.String("contenders", "", "contenders to run (default all but the captures): "+strings.Join(allContenders, ",")+", with -latency L also snapex-s3@L, files-s3@L, rclone@L; the captures (20coll and 1coll only): "+strings.Join(captureContenders, ","))
 	lats := fs.String("latency", "", "comma list of per-request latencies (e.g. 20ms,50ms) to put in front of versitygw; adds the contenders snapex-s3@L, files-s3@L (PUT-only floor) and rclone@L")
 	fs.IntVar(&o.chunkMiB, "chunk-mib", 64, "snapex exports.chunkMiB")
 	fs.IntVar(&o.parallelism, "parallelism", 2, "snapex exports.parallelism")
@@ -166,7 +169,7 @@ func parseFlags(args []string, root string) (*options, error) {
 	if o.datasets, err = parseList(*ds, allDatasets, "dataset"); err != nil {
 		return nil, err
 	}
-	known := slices.Clone(allContenders)
+	known := append(slices.Clone(allContenders), captureContenders...)
 	o.delays = map[string]time.Duration{}
 	for _, l := range strings.Split(*lats, ",") {
 		if l = strings.TrimSpace(l); l == "" {
@@ -183,7 +186,8 @@ func parseFlags(args []string, root string) (*options, error) {
 		}
 	}
 	if *cs == "" {
-		*cs = strings.Join(known, ",")
+		// Everything but the captures, which need the server loaded.
+		*cs = strings.Join(slices.DeleteFunc(slices.Clone(known), isCapture), ",")
 	}
 	if o.contenders, err = parseList(*cs, known, "contender"); err != nil {
 		return nil, err
@@ -319,6 +323,19 @@ func run(args []string) error {
 			skip[atLatency(cRclone, l)] = err.Error() + " (apt-get install -y rclone; bench/run.sh does it)"
 		}
 	}
+	var ferretBin, mongodumpBin string
+	if slices.ContainsFunc(o.contenders, isCapture) {
+		if ferretBin, err = findTool(root, "snapex-ferretdb"); err != nil {
+			for _, c := range captureContenders {
+				skip[c] = err.Error() + " (scripts/install-test-deps.sh builds it)"
+			}
+		}
+		if mongodumpBin, err = findTool(root, "mongodump"); err != nil {
+			for _, c := range []string{cMongodump, cMongodumpGz, cMongodumpGzJ4} {
+				skip[c] = err.Error() + " (scripts/install-test-deps.sh builds it)"
+			}
+		}
+	}
 	wantS3 := slices.ContainsFunc(o.contenders, func(c string) bool { return usesS3(c) && want(c) })
 
 	// From here on, deletions are recorded (see bench/trash.go).
@@ -373,7 +390,9 @@ func run(args []string) error {
 		}
 		return vg.Endpoint
 	}
-	if slices.ContainsFunc(o.contenders, func(c string) bool { return strings.HasPrefix(c, "snapex") && want(c) }) {
+	if slices.ContainsFunc(o.contenders, func(c string) bool {
+		return (strings.HasPrefix(c, "snapex") || strings.HasPrefix(c, "capture-")) && want(c)
+	}) {
 		bin := filepath.Join(o.work, "bin", "snapex")
 		logf("building ./cmd/snapex")
 		build := exec.Command("go", "build", "-o", bin, "./cmd/snapex")
@@ -398,6 +417,7 @@ func run(args []string) error {
 	// not before the setup's deletions stop slowing file creation down.
 	awaitQuiet(logf)
 	cells := map[string]map[string]*cell{}
+	var ferrets []*ferret            // stopped after the measurement
 	uploadSrc := map[string]string{} // dataset → the export's files on disk, for rclone
 	outDir := filepath.Join(o.work, "out")
 	started := time.Now()
@@ -411,6 +431,8 @@ func run(args []string) error {
 				cl.Skipped = "-" // by design: the gzip variant is for snapex only
 			case (c == cFiles || c == cFilesS3) && name != dsTiny:
 				cl.Skipped = "-" // by design: the loopback floors are the reference for the tiny collections
+			case isCapture(c) && name != dsTwenty && name != dsOne:
+				cl.Skipped = "-" // by design: captures of the two 500 MiB datasets
 			}
 			if strings.HasPrefix(c, cRclone) && cl.Skipped == "" {
 				if uploadSrc[name], err = rcloneSource(o.work, info); err != nil {
@@ -418,6 +440,33 @@ func run(args []string) error {
 				}
 			}
 			cells[name][c] = cl
+		}
+		// The capture contenders read this dataset from a FerretDB loaded
+		// with it (untimed).
+		var srv *ferret
+		var capGz, capBSON string
+		if slices.ContainsFunc(o.contenders, func(c string) bool { return isCapture(c) && cells[name][c].Skipped == "" }) {
+			dir := filepath.Join(o.work, "ferretdb")
+			if err := discard(dir); err != nil {
+				return err
+			}
+			if srv, err = startFerret(ferretBin, dir); err != nil {
+				return err
+			}
+			t0 := time.Now()
+			if err := loadFerret(srv.URI, info); err != nil {
+				srv.stop(5 * time.Second)
+				return err
+			}
+			logf("loaded %s into ferretdb in %s (untimed)", name, time.Since(t0).Round(time.Millisecond))
+			if sx != nil {
+				if capGz, capBSON, err = sx.captureConfigs(srv.URI); err != nil {
+					return err
+				}
+			}
+		}
+		if srv != nil {
+			ferrets = append(ferrets, srv)
 		}
 		for r := 1; r <= o.runs; r++ {
 			for _, c := range o.contenders {
@@ -444,7 +493,22 @@ func run(args []string) error {
 				verify := o.verify && r == 1
 				var res result
 				var err error
-				if base, lat, ok := strings.Cut(c, "@"); ok {
+				if isCapture(c) {
+					dumpDir := filepath.Join(outDir, "mongodump")
+					res, err = withServerCPU(srv, func() (result, error) {
+						switch c {
+						case cCapture:
+							return sx.runCapture(capGz)
+						case cCaptureBSON:
+							return sx.runCapture(capBSON)
+						case cMongodump:
+							return runMongodump(self, mongodumpBin, srv.URI, dumpDir)
+						case cMongodumpGz:
+							return runMongodump(self, mongodumpBin, srv.URI, dumpDir, "--gzip")
+						}
+						return runMongodump(self, mongodumpBin, srv.URI, dumpDir, "--gzip", "--numParallelCollections", "4")
+					})
+				} else if base, lat, ok := strings.Cut(c, "@"); ok {
 					switch base {
 					case cSnapexS3:
 						res, err = sx.runSnapex("s3@"+lat, snapIDs[name], info, verify)
@@ -496,6 +560,9 @@ func run(args []string) error {
 		}
 	}
 	elapsed := time.Since(started)
+	for _, p := range ferrets {
+		p.stop(10 * time.Second)
+	}
 	if o.keepOutputs {
 		logf("outputs kept in %s (-keep-outputs): the next run without the flag deletes them, and then waits before measuring", trashDir)
 	} else {

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mongodb-forks/digest"
+	"github.com/icholy/digest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	mopts "go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -104,7 +104,11 @@ func loadFerret(uri string, info *datasetInfo) error {
 			return err
 		}
 		err = forEachDoc(bufio.NewReaderSize(f, 1<<20), func(doc []byte) error {
-			batch = append(batch, bson.Raw(append([]byte(nil), doc...)))
+			d, err := ferretCompatible(doc)
+			if err != nil {
+				return err
+			}
+			batch = append(batch, d)
 			if len(batch) == cap(batch) {
 				return flush()
 			}
@@ -274,4 +278,46 @@ func (rp *report) captureSection(w func(string, ...any), met func(bool) string) 
 	for _, r := range rows {
 		w("%s\n", r)
 	}
+}
+
+// ferretCompatible returns doc without its decimal128 values, which
+// FerretDB v1 cannot store (it closes the connection); some of the
+// generated documents hold one. Every other value is kept.
+func ferretCompatible(doc []byte) (bson.D, error) {
+	var d bson.D
+	if err := bson.Unmarshal(doc, &d); err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	return dropDecimals(d), nil
+}
+
+func dropDecimals(d bson.D) bson.D {
+	out := d[:0]
+	for _, e := range d {
+		if v, ok := withoutDecimals(e.Value); ok {
+			e.Value = v
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// withoutDecimals drops decimal128 values from v, reporting false when v
+// is one.
+func withoutDecimals(v any) (any, bool) {
+	switch x := v.(type) {
+	case bson.Decimal128:
+		return nil, false
+	case bson.D:
+		return dropDecimals(x), true
+	case bson.A:
+		out := x[:0]
+		for _, y := range x {
+			if y, ok := withoutDecimals(y); ok {
+				out = append(out, y)
+			}
+		}
+		return out, true
+	}
+	return v, true
 }

@@ -45,6 +45,11 @@ const (
 	// the snapshot reader's buffer (64 KiB), the store client's copy
 	// buffer and request state.
 	smallUnitOverhead = 128 << 10
+	// sizeAfterBlocks is how many small blocks are timed before the limit
+	// moves from the minimum: the first few are encoded while the
+	// compressor is idle and much faster than the rest, which would size
+	// the limit several times too high.
+	sizeAfterBlocks = 64
 	// latencyWeight is the weight of a new sample in the logged mean
 	// write time.
 	latencyWeight = 0.05
@@ -133,7 +138,7 @@ func (l *smallLimiter) highest() int {
 func (l *smallLimiter) target() int {
 	lat := time.Duration(l.latency.Load())
 	c := l.comp.meanBusy()
-	if lat <= 0 || c <= 0 {
+	if lat <= 0 || c <= 0 || l.comp.blocks.Load() < sizeAfterBlocks {
 		return smallInFlightMin
 	}
 	n := float64(l.workers) * float64(c+lat) / float64(c)

@@ -16,8 +16,14 @@ func TestSmallLimiterSizesFromLatency(t *testing.T) {
 	if got := l.target(); got != smallInFlightMin {
 		t.Fatalf("unmeasured target = %d, want %d", got, smallInFlightMin)
 	}
-	comp.add(100 * time.Microsecond)
 	l.observe(2 * time.Millisecond)
+	for range sizeAfterBlocks - 1 {
+		comp.add(100 * time.Microsecond)
+	}
+	if got := l.target(); got != smallInFlightMin {
+		t.Fatalf("target after %d timed blocks = %d, want %d until %d", sizeAfterBlocks-1, got, smallInFlightMin, sizeAfterBlocks)
+	}
+	comp.add(100 * time.Microsecond)
 	// 2 · (0.1 + 2) / 0.1 = 42
 	if got := l.target(); got != 42 {
 		t.Fatalf("target at 2 ms store latency, 0.1 ms encode = %d, want 42", got)
@@ -30,14 +36,16 @@ func TestSmallLimiterSizesFromLatency(t *testing.T) {
 	if got := l.target(); got != 42 {
 		t.Fatalf("target after slower writes = %d, want 42 (from the shortest)", got)
 	}
-	l = newSmallLimiter(comp)
+	l = newSmallLimiter(comp) // comp has timed enough blocks
 	l.observe(50 * time.Millisecond)
 	if got := l.target(); got != smallInFlightMax {
 		t.Fatalf("target at 50 ms store latency = %d, want the cap %d", got, smallInFlightMax)
 	}
 	// A fast store and slow encoding keep the minimum.
 	comp2 := &compressor{workers: 2}
-	comp2.add(10 * time.Millisecond)
+	for range sizeAfterBlocks {
+		comp2.add(10 * time.Millisecond)
+	}
 	l2 := newSmallLimiter(comp2)
 	l2.observe(time.Millisecond)
 	if got := l2.target(); got != smallInFlightMin {

@@ -25,7 +25,8 @@ import (
 // prefix Atlas (and snapex) write under.
 const floorPrefix = "exported_snapshots/6a0000000000000000000001/6b0000000000000000000001/Bench0/2026-11-22T0000/1763769600"
 
-// floorWorkers matches snapex's number of small collections in flight.
+// floorWorkers is the fewest small collections snapex keeps in flight
+// (internal/export's smallInFlightMin), about what it keeps on loopback.
 const floorWorkers = 16
 
 // runFloor measures the file-system floor of an export's layout in a

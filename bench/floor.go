@@ -6,15 +6,18 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/klauspost/compress/gzip"
-	"github.com/snapex/snapex/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,7 +25,8 @@ import (
 // prefix Atlas (and snapex) write under.
 const floorPrefix = "exported_snapshots/6a0000000000000000000001/6b0000000000000000000001/Bench0/2026-11-22T0000/1763769600"
 
-// floorWorkers matches snapex's number of small collections in flight.
+// floorWorkers is the fewest small collections snapex keeps in flight
+// (internal/export's smallInFlightMin), about what it keeps on loopback.
 const floorWorkers = 16
 
 // runFloor measures the file-system floor of an export's layout in a
@@ -45,10 +49,11 @@ func runFloor(self string, info *datasetInfo, out string) (result, error) {
 	return result{Wall: seconds(rep.Seconds), RSS: rep.HWM, CPU: seconds(rep.CPU), OutBytes: rep.Out}, nil
 }
 
-// runFloorS3 is runFloor against versitygw: every collection's data file
-// and metadata.json PUT into a fresh bucket with the AWS SDK, 16 at a
+// runFloorS3 is runFloor against versitygw, at endpoint (versitygw itself
+// or a delay proxy in front of it): every collection's data file and
+// metadata.json PUT into a fresh bucket with the AWS SDK, workers at a
 // time — what the objects alone cost this S3 server and client.
-func runFloorS3(self string, info *datasetInfo, vg *versity) (result, error) {
+func runFloorS3(self string, info *datasetInfo, vg *versity, endpoint string, workers int) (result, error) {
 	bucket := "bench-floor-" + strings.ToLower(randomHex(4))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	err := vg.createBucket(ctx, bucket)
@@ -59,7 +64,7 @@ func runFloorS3(self string, info *datasetInfo, vg *versity) (result, error) {
 	defer discard(filepath.Join(vg.dir, bucket))
 	os.Setenv(floorS3AccessEnv, vg.AccessKey)
 	os.Setenv(floorS3SecretEnv, vg.SecretKey)
-	rep, err := runWorker(self, "files-worker", "-s3-endpoint", vg.Endpoint, "-s3-bucket", bucket, info.dir)
+	rep, err := runWorker(self, "files-worker", "-workers", strconv.Itoa(workers), "-s3-endpoint", endpoint, "-s3-bucket", bucket, info.dir)
 	if err != nil {
 		return result{}, err
 	}
@@ -85,7 +90,14 @@ func filesWorkerMain(args []string) error {
 	var put func(key string, data []byte) error
 	switch {
 	case *endpoint != "" && fs.NArg() == 1:
-		client := testenv.S3Server{Endpoint: *endpoint, AccessKey: os.Getenv(floorS3AccessEnv), SecretKey: os.Getenv(floorS3SecretEnv), Region: "us-east-1"}.Client()
+		// As many idle connections as PUTs in flight, as snapex's drivers
+		// keep, so no request pays for a new connection.
+		keep := func(tr *http.Transport) { tr.MaxIdleConnsPerHost = *workers + 32 }
+		client := s3.New(s3.Options{
+			BaseEndpoint: endpoint, Region: "us-east-1", UsePathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider(os.Getenv(floorS3AccessEnv), os.Getenv(floorS3SecretEnv), ""),
+			HTTPClient:  awshttp.NewBuildableClient().WithTransportOptions(keep),
+		})
 		put = func(key string, data []byte) error {
 			_, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: bucket, Key: &key, Body: bytes.NewReader(data)})
 			if err != nil {

@@ -33,6 +33,8 @@ const (
 	cLimit       = "limit"
 	cFiles       = "files"
 	cFilesS3     = "files-s3"
+	// cRclone is the best-in-class uploader, run only at a latency.
+	cRclone = "rclone"
 )
 
 var allContenders = []string{cSnapexLocal, cSnapexS3, cGzip, cPigz, cLimit, cFiles, cFilesS3}
@@ -48,13 +50,45 @@ var contenderTitles = map[string]string{
 	cFilesS3:     "floor: PUT the export's objects to versitygw only",
 }
 
+// latencyContenders are the contenders run again, as "<name>@<latency>",
+// through a delay proxy in front of versitygw for every -latency.
+var latencyContenders = []string{cSnapexS3, cFilesS3, cRclone}
+
+// atLatency names contender c run through the delay proxy of latency lat.
+func atLatency(c, lat string) string { return c + "@" + lat }
+
+// title is contender c's table label.
+func title(c string) string {
+	base, lat, ok := strings.Cut(c, "@")
+	if !ok {
+		return contenderTitles[c]
+	}
+	switch base {
+	case cSnapexS3:
+		return fmt.Sprintf("snapex → S3 (versitygw + %s per request)", lat)
+	case cFilesS3:
+		return fmt.Sprintf("floor: PUT the export's objects only, %d at a time, + %s per request", latencyWorkers, lat)
+	case cRclone:
+		return fmt.Sprintf("`rclone copy --transfers %d` of the export's files from disk, + %s per request", latencyWorkers, lat)
+	}
+	return c
+}
+
+// latencyWorkers is how many PUTs the floor and rclone keep in flight at
+// a latency: the most small collections snapex keeps in flight
+// (internal/export's smallInFlightMax), which it reaches at 20 ms and more.
+const latencyWorkers = 256
+
 // result is one measured run.
 type result struct {
 	Wall     time.Duration `json:"wall"`
 	RSS      int64         `json:"rss"`      // peak resident set size, bytes
 	CPU      time.Duration `json:"cpu"`      // user + system CPU time of the contender's processes
 	OutBytes int64         `json:"outBytes"` // compressed output, bytes
-	Note     string        `json:"note,omitempty"`
+	// ServerCPU is the CPU time the database server spent during a
+	// capture contender's run.
+	ServerCPU time.Duration `json:"serverCPU,omitempty"`
+	Note      string        `json:"note,omitempty"`
 }
 
 // options are the command-line flags.
@@ -68,8 +102,10 @@ type options struct {
 	chunkMiB    int
 	parallelism int
 	verify      bool
-	keepOutputs bool   // leave the outputs in the trash
-	render      string // re-render this raw results file instead of measuring
+	keepOutputs bool     // leave the outputs in the trash
+	render      string   // re-render this raw results file instead of measuring
+	latencies   []string // -latency, as given ("20ms")
+	delays      map[string]time.Duration
 	explicitOut string // -out as given
 }
 
@@ -79,6 +115,7 @@ var workerCommands = map[string]func(args []string) error{
 	"limit-worker":    limitWorkerMain,
 	"files-worker":    filesWorkerMain,
 	"pipeline-worker": func([]string) error { return pipelineWorkerMain() },
+	"exec-worker":     execWorkerMain,
 }
 
 func main() {
@@ -109,7 +146,8 @@ func parseFlags(args []string, root string) (*options, error) {
 	fs.StringVar(&o.work, "work", filepath.Join(root, ".cache", "bench"), "work directory: cached datasets, snapex state, outputs")
 	fs.StringVar(&o.out, "out", "", "results file (default bench/results.md at -scale 1, bench/results-scale-S.md otherwise)")
 	ds := fs.String("datasets", strings.Join(allDatasets, ","), "datasets to measure: "+strings.Join(allDatasets, ","))
-	cs := fs.String("contenders", strings.Join(allContenders, ","), "contenders to run: "+strings.Join(allContenders, ","))
+	cs := fs.String("contenders", "", "contenders to run (default all but the captures): "+strings.Join(allContenders, ",")+", with -latency L also snapex-s3@L, files-s3@L, rclone@L; the captures (20coll and 1coll only): "+strings.Join(captureContenders, ","))
+	lats := fs.String("latency", "", "comma list of per-request latencies (e.g. 20ms,50ms) to put in front of versitygw; adds the contenders snapex-s3@L, files-s3@L (PUT-only floor) and rclone@L")
 	fs.IntVar(&o.chunkMiB, "chunk-mib", 64, "snapex exports.chunkMiB")
 	fs.IntVar(&o.parallelism, "parallelism", 2, "snapex exports.parallelism")
 	fs.BoolVar(&o.verify, "verify", true, "in the first round, check that every contender's output has one line per document")
@@ -131,7 +169,27 @@ func parseFlags(args []string, root string) (*options, error) {
 	if o.datasets, err = parseList(*ds, allDatasets, "dataset"); err != nil {
 		return nil, err
 	}
-	if o.contenders, err = parseList(*cs, allContenders, "contender"); err != nil {
+	known := append(slices.Clone(allContenders), captureContenders...)
+	o.delays = map[string]time.Duration{}
+	for _, l := range strings.Split(*lats, ",") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		d, err := time.ParseDuration(l)
+		if err != nil || d <= 0 || d > 10*time.Second {
+			return nil, fmt.Errorf("-latency %q: want a duration in (0, 10s], such as 20ms", l)
+		}
+		o.latencies = append(o.latencies, l)
+		o.delays[l] = d
+		for _, c := range latencyContenders {
+			known = append(known, atLatency(c, l))
+		}
+	}
+	if *cs == "" {
+		// Everything but the captures, which need the server loaded.
+		*cs = strings.Join(slices.DeleteFunc(slices.Clone(known), isCapture), ",")
+	}
+	if o.contenders, err = parseList(*cs, known, "contender"); err != nil {
 		return nil, err
 	}
 	o.explicitOut = o.out
@@ -246,13 +304,39 @@ func run(args []string) error {
 	if err != nil && skip[cPigz] == "" {
 		skip[cPigz] = err.Error() + " (apt-get install -y pigz; bench/run.sh does it)"
 	}
-	var versityBin string
-	if want(cSnapexS3) || want(cFilesS3) {
+	usesS3 := func(c string) bool { return c == cSnapexS3 || c == cFilesS3 || strings.Contains(c, "@") }
+	var versityBin, rcloneBin string
+	if slices.ContainsFunc(o.contenders, usesS3) {
 		if versityBin, err = findTool(root, "versitygw"); err != nil {
-			skip[cSnapexS3] = err.Error() + " (scripts/install-test-deps.sh installs it)"
-			skip[cFilesS3] = skip[cSnapexS3]
+			for _, c := range o.contenders {
+				if usesS3(c) {
+					skip[c] = err.Error() + " (scripts/install-test-deps.sh installs it)"
+				}
+			}
 		}
 	}
+	for _, l := range o.latencies {
+		if !want(atLatency(cRclone, l)) {
+			continue
+		}
+		if rcloneBin, err = findTool(root, "rclone"); err != nil {
+			skip[atLatency(cRclone, l)] = err.Error() + " (apt-get install -y rclone; bench/run.sh does it)"
+		}
+	}
+	var ferretBin, mongodumpBin string
+	if slices.ContainsFunc(o.contenders, isCapture) {
+		if ferretBin, err = findTool(root, "snapex-ferretdb"); err != nil {
+			for _, c := range captureContenders {
+				skip[c] = err.Error() + " (scripts/install-test-deps.sh builds it)"
+			}
+		}
+		if mongodumpBin, err = findTool(root, "mongodump"); err != nil {
+			for _, c := range []string{cMongodump, cMongodumpGz, cMongodumpGzJ4} {
+				skip[c] = err.Error() + " (scripts/install-test-deps.sh builds it)"
+			}
+		}
+	}
+	wantS3 := slices.ContainsFunc(o.contenders, func(c string) bool { return usesS3(c) && want(c) })
 
 	// From here on, deletions are recorded (see bench/trash.go).
 	if err := initTrash(o.work, o.keepOutputs); err != nil {
@@ -266,7 +350,7 @@ func run(args []string) error {
 			return err
 		}
 		infos[name] = info
-		if (want(cLimit) || want(cFiles) || want(cFilesS3)) && name != dsTwentyGz {
+		if (want(cLimit) || want(cFiles) || slices.ContainsFunc(o.contenders, func(c string) bool { return strings.HasPrefix(c, cFilesS3) || strings.HasPrefix(c, cRclone) })) && name != dsTwentyGz {
 			if err := ensureEJSON(info, logf); err != nil {
 				return err
 			}
@@ -278,7 +362,8 @@ func run(args []string) error {
 	snapIDs := map[string]string{}
 	imports := map[string]time.Duration{}
 	var vg *versity
-	if want(cSnapexS3) || want(cFilesS3) {
+	delayed := map[string]string{} // latency → delay proxy endpoint
+	if wantS3 {
 		s3dir := filepath.Join(o.work, "versitygw")
 		if err := discard(s3dir); err != nil {
 			return fmt.Errorf("clear %s: %w", s3dir, err)
@@ -288,8 +373,26 @@ func run(args []string) error {
 		}
 		defer vg.stop()
 		logf("versitygw serving on %s", vg.Endpoint)
+		for _, l := range o.latencies {
+			p, err := startDelayProxy(vg.Endpoint, o.delays[l])
+			if err != nil {
+				return err
+			}
+			defer p.stop()
+			delayed[l] = p.URL
+			logf("versitygw + %s per request on %s", l, p.URL)
+		}
 	}
-	if want(cSnapexLocal) || want(cSnapexS3) {
+	// endpointOf is the S3 endpoint contender c uses.
+	endpointOf := func(c string) string {
+		if _, lat, ok := strings.Cut(c, "@"); ok {
+			return delayed[lat]
+		}
+		return vg.Endpoint
+	}
+	if slices.ContainsFunc(o.contenders, func(c string) bool {
+		return (strings.HasPrefix(c, "snapex") || strings.HasPrefix(c, "capture-")) && want(c)
+	}) {
 		bin := filepath.Join(o.work, "bin", "snapex")
 		logf("building ./cmd/snapex")
 		build := exec.Command("go", "build", "-o", bin, "./cmd/snapex")
@@ -297,11 +400,7 @@ func run(args []string) error {
 		if err := build.Run(); err != nil {
 			return fmt.Errorf("go build ./cmd/snapex: %w", err)
 		}
-		s3 := vg
-		if !want(cSnapexS3) {
-			s3 = nil
-		}
-		if sx, err = newSnapexEnv(bin, filepath.Join(o.work, "snapex"), s3, o.chunkMiB, o.parallelism); err != nil {
+		if sx, err = newSnapexEnv(bin, filepath.Join(o.work, "snapex"), vg, delayed, o.chunkMiB, o.parallelism); err != nil {
 			return err
 		}
 		for _, name := range o.datasets {
@@ -318,6 +417,8 @@ func run(args []string) error {
 	// not before the setup's deletions stop slowing file creation down.
 	awaitQuiet(logf)
 	cells := map[string]map[string]*cell{}
+	var ferrets []*ferret            // stopped after the measurement
+	uploadSrc := map[string]string{} // dataset → the export's files on disk, for rclone
 	outDir := filepath.Join(o.work, "out")
 	started := time.Now()
 	for _, name := range o.datasets {
@@ -329,9 +430,43 @@ func run(args []string) error {
 			case name == dsTwentyGz && !strings.HasPrefix(c, "snapex"):
 				cl.Skipped = "-" // by design: the gzip variant is for snapex only
 			case (c == cFiles || c == cFilesS3) && name != dsTiny:
-				cl.Skipped = "-" // by design: the floors are the reference for the tiny collections
+				cl.Skipped = "-" // by design: the loopback floors are the reference for the tiny collections
+			case isCapture(c) && name != dsTwenty && name != dsOne:
+				cl.Skipped = "-" // by design: captures of the two 500 MiB datasets
+			}
+			if strings.HasPrefix(c, cRclone) && cl.Skipped == "" {
+				if uploadSrc[name], err = rcloneSource(o.work, info); err != nil {
+					return err
+				}
 			}
 			cells[name][c] = cl
+		}
+		// The capture contenders read this dataset from a FerretDB loaded
+		// with it (untimed).
+		var srv *ferret
+		var capGz, capBSON string
+		if slices.ContainsFunc(o.contenders, func(c string) bool { return isCapture(c) && cells[name][c].Skipped == "" }) {
+			dir := filepath.Join(o.work, "ferretdb")
+			if err := discard(dir); err != nil {
+				return err
+			}
+			if srv, err = startFerret(ferretBin, dir); err != nil {
+				return err
+			}
+			t0 := time.Now()
+			if err := loadFerret(srv.URI, info); err != nil {
+				srv.stop(5 * time.Second)
+				return err
+			}
+			logf("loaded %s into ferretdb in %s (untimed)", name, time.Since(t0).Round(time.Millisecond))
+			if sx != nil {
+				if capGz, capBSON, err = sx.captureConfigs(srv.URI); err != nil {
+					return err
+				}
+			}
+		}
+		if srv != nil {
+			ferrets = append(ferrets, srv)
 		}
 		for r := 1; r <= o.runs; r++ {
 			for _, c := range o.contenders {
@@ -346,7 +481,11 @@ func run(args []string) error {
 				// from one run to the next (it shrinks within seconds
 				// even when idle): read this contender's inputs again,
 				// untimed, so that no contender pays for disk reads.
-				for _, d := range contenderInputs(c, info, sx, snapIDs[name]) {
+				inputs := contenderInputs(c, info, sx, snapIDs[name])
+				if strings.HasPrefix(c, cRclone) {
+					inputs = []string{uploadSrc[name]}
+				}
+				for _, d := range inputs {
 					if err := readAll(d); err != nil {
 						return err
 					}
@@ -354,6 +493,31 @@ func run(args []string) error {
 				verify := o.verify && r == 1
 				var res result
 				var err error
+				if isCapture(c) {
+					dumpDir := filepath.Join(outDir, "mongodump")
+					res, err = withServerCPU(srv, func() (result, error) {
+						switch c {
+						case cCapture:
+							return sx.runCapture(capGz)
+						case cCaptureBSON:
+							return sx.runCapture(capBSON)
+						case cMongodump:
+							return runMongodump(self, mongodumpBin, srv.URI, dumpDir)
+						case cMongodumpGz:
+							return runMongodump(self, mongodumpBin, srv.URI, dumpDir, "--gzip")
+						}
+						return runMongodump(self, mongodumpBin, srv.URI, dumpDir, "--gzip", "--numParallelCollections", "4")
+					})
+				} else if base, lat, ok := strings.Cut(c, "@"); ok {
+					switch base {
+					case cSnapexS3:
+						res, err = sx.runSnapex("s3@"+lat, snapIDs[name], info, verify)
+					case cFilesS3:
+						res, err = runFloorS3(self, info, vg, endpointOf(c), latencyWorkers)
+					case cRclone:
+						res, err = runRclone(self, rcloneBin, uploadSrc[name], vg, endpointOf(c), latencyWorkers, verify)
+					}
+				}
 				switch c {
 				case cSnapexLocal:
 					res, err = sx.runSnapex("local", snapIDs[name], info, verify)
@@ -380,7 +544,7 @@ func run(args []string) error {
 				case cFiles:
 					res, err = runFloor(self, info, filepath.Join(outDir, "files"))
 				case cFilesS3:
-					res, err = runFloorS3(self, info, vg)
+					res, err = runFloorS3(self, info, vg, vg.Endpoint, floorWorkers)
 				}
 				if err != nil {
 					// Keep measuring the others; the table says why this one stopped.
@@ -396,6 +560,9 @@ func run(args []string) error {
 		}
 	}
 	elapsed := time.Since(started)
+	for _, p := range ferrets {
+		p.stop(10 * time.Second)
+	}
 	if o.keepOutputs {
 		logf("outputs kept in %s (-keep-outputs): the next run without the flag deletes them, and then waits before measuring", trashDir)
 	} else {
@@ -407,7 +574,7 @@ func run(args []string) error {
 
 	rep := &report{
 		Args: args, Facts: machineFacts(root), CPUs: runtime.NumCPU(), Scale: o.scale, Runs: o.runs, ChunkMiB: o.chunkMiB, Parallelism: o.parallelism,
-		Datasets: o.datasets, Contenders: o.contenders, Infos: infos, Cells: cells, Imports: imports, Elapsed: elapsed,
+		Datasets: o.datasets, Contenders: o.contenders, Latencies: o.latencies, Infos: infos, Cells: cells, Imports: imports, Elapsed: elapsed,
 	}
 	return writeReport(rep, o.out)
 }
@@ -464,7 +631,7 @@ func firstLines(s string, n int) string {
 // clock starts).
 func contenderInputs(c string, info *datasetInfo, sx *snapexEnv, snapID string) []string {
 	switch c {
-	case cSnapexLocal, cSnapexS3:
+	case cSnapexLocal, cSnapexS3, atLatency(cSnapexS3, strings.TrimPrefix(c, cSnapexS3+"@")):
 		return []string{filepath.Join(sx.dir, "snapshots", snapID)}
 	case cGzip, cPigz:
 		return []string{info.DumpDir()}

@@ -24,6 +24,7 @@ type report struct {
 	Parallelism int                         `json:"parallelism"`
 	Datasets    []string                    `json:"datasets"`
 	Contenders  []string                    `json:"contenders"`
+	Latencies   []string                    `json:"latencies,omitempty"`
 	Infos       map[string]*datasetInfo     `json:"infos"`
 	Cells       map[string]map[string]*cell `json:"cells"`
 	Imports     map[string]time.Duration    `json:"imports"`
@@ -160,8 +161,8 @@ func (rp *report) markdown() string {
 				continue
 			}
 			if cl.Skipped != "" {
-				w("| `%s` | %s | 0 | — | — | — | — | — | — | — |\n", ds, contenderTitles[c])
-				notes = append(notes, fmt.Sprintf("%s on `%s` did not run: %s", contenderTitles[c], ds, cl.Skipped))
+				w("| `%s` | %s | 0 | — | — | — | — | — | — | — |\n", ds, title(c))
+				notes = append(notes, fmt.Sprintf("%s on `%s` did not run: %s", title(c), ds, cl.Skipped))
 				continue
 			}
 			s, ok := summarize(cl.Runs)
@@ -170,11 +171,11 @@ func (rp *report) markdown() string {
 			}
 			for _, r := range cl.Runs {
 				if r.Note != "" {
-					notes = append(notes, fmt.Sprintf("%s on `%s`: %s", contenderTitles[c], ds, r.Note))
+					notes = append(notes, fmt.Sprintf("%s on `%s`: %s", title(c), ds, r.Note))
 				}
 			}
 			sec := s.median.Seconds()
-			w("| `%s` | %s | %d | %s | %s–%s | %.1f | %s | %s | %s | %.3f |\n", ds, contenderTitles[c], s.n, secs(s.median),
+			w("| `%s` | %s | %d | %s | %s–%s | %.1f | %s | %s | %s | %.3f |\n", ds, title(c), s.n, secs(s.median),
 				secs(s.min), secs(s.max), float64(info.BSONBytes)/1e6/sec, rate(float64(info.Documents)/sec),
 				secs(s.cpu), mib(s.rss), float64(s.out)/float64(info.BSONBytes))
 		}
@@ -245,7 +246,7 @@ func (rp *report) markdown() string {
 			if st, ok := rp.stat(dsTiny, c); ok {
 				dt := float64(rp.Infos[dsTiny].Documents) / st.median.Seconds()
 				w("| bound, not a target: %s on `%s`, documents/s ÷ snapex-local's on `%s` | `%s` ÷ `%s` | %.2f (%s vs %s) | | — | — |\n",
-					contenderTitles[c], dsTiny, dsTwenty, dsTiny, dsTwenty, dt/n20, rate(dt), rate(n20))
+					title(c), dsTiny, dsTwenty, dsTiny, dsTwenty, dt/n20, rate(dt), rate(n20))
 			}
 		}
 		// An export must both create the files and compress the data:
@@ -261,25 +262,31 @@ func (rp *report) markdown() string {
 				dsTiny, cores, dsTwenty, dsTiny, dsTwenty, dt/n20, rate(dt), rate(n20))
 		}
 	}
+	rp.latencyTargets(w, met)
 	for _, ds := range rp.Datasets {
 		var worst int64
 		found := false
-		for _, c := range []string{cSnapexLocal, cSnapexS3} {
+		for _, c := range rp.Contenders {
+			if !strings.HasPrefix(c, "snapex") {
+				continue
+			}
 			if s, ok := rp.stat(ds, c); ok {
 				worst, found = max(worst, s.rss), true
 			}
 		}
 		if found {
-			w("| snapex peak RSS (worst run, local and S3) | `%s` | %s MiB | | < 256 MiB | %s |\n", ds, mib(worst), met(worst < rssTarget))
+			w("| snapex peak RSS (worst run, every destination and latency) | `%s` | %s MiB | | < 256 MiB | %s |\n", ds, mib(worst), met(worst < rssTarget))
 		}
 	}
 
+	rp.captureSection(w, met)
 	w("\n## How each contender is measured\n\n")
 	w("- **snapex**: `snapex serve` is started fresh for every run; an export bucket is created over the API, then the wall time runs from `POST …/backup/exports` until `GET …/exports/{id}` (polled every 50 ms) says `Successful`, so it includes queue pickup and the `.complete` object. Peak RSS is the server's VmHWM and CPU time the server's utime + stime between the POST and the end, both read from /proc. The snapshot was imported once per dataset before the measurement.\n")
 	w("- **`bsondump | gzip -1`**, **`bsondump | pigz -1 -p 2`**: one pipeline per collection, one after another, output to files; wall time covers all collections including process start-up. Peak RSS is the largest maxrss (wait4 rusage) of any process of the pipelines, which are started by a small child process of the harness (Linux counts the starting process's peak into a vforked child's maxrss); CPU time is the sum over all pipeline processes.\n")
 	w("- **limit**: klauspost/compress gzip level 1 over the canonical Extended JSON produced beforehand (untimed), %d goroutines (one per core) taking files in pieces of up to %d MiB, output discarded; measured in a child process (its own wall time, CPU time and VmHWM).\n", runtime.NumCPU(), limitUnit>>20)
-	w("- **floor**: the export's files without the export: for every collection, its directory (one mkdir, under a prefix as deep as an export's), its data file and its metadata.json, written by %d goroutines (as many as snapex keeps small collections in flight), then one syncfs; measured in a child process. The contents are prepared before the clock starts (the data file already gzip-compressed at level 1, so it is as large as the export's): on `tiny` it shows what creating 10,000 directories and 20,000 small files alone costs on this file system — nothing is read, encoded or compressed in the timed part.\n", floorWorkers)
+	w("- **floor**: the export's files without the export: for every collection, its directory (one mkdir, under a prefix as deep as an export's), its data file and its metadata.json, written by %d goroutines (the fewest small collections snapex keeps in flight, about what it keeps against loopback stores), then one syncfs; measured in a child process. The contents are prepared before the clock starts (the data file already gzip-compressed at level 1, so it is as large as the export's): on `tiny` it shows what creating 10,000 directories and 20,000 small files alone costs on this file system — nothing is read, encoded or compressed in the timed part.\n", floorWorkers)
 	w("- **floor, S3**: the same prepared objects PUT into a fresh versitygw bucket with the AWS SDK for Go v2, %d at a time: what the objects alone cost this S3 server and client.\n", floorWorkers)
+	w("%s", rp.latencyNote())
 	w("- Inputs are read from the page cache: each contender's inputs are read, untimed, right before each of its runs (this machine's page cache does not keep them from one run to the next). Nothing is deleted before or during the measurements, and the first one waits until 370 s have passed since the harness last deleted files: on ext4 without a journal, file creation is up to 2–3× slower for that long after mass deletions (bench/README.md). In the first round every contender's output is checked to hold one line per document.\n")
 	return b.String()
 }

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,19 +40,24 @@ type snapexEnv struct {
 	env           []string // secrets referenced by the config
 	privKey       string
 	s3            *versity // nil when the S3 contender is not run
-	cfgGz         string   // config importing into gzip snapshot storage
-	seq           int
+	// roles are the access roles of the S3 destinations by name: "s3"
+	// (versitygw itself) and "s3@<latency>" (through a delay proxy).
+	roles map[string]string
+	cfgGz string // config importing into gzip snapshot storage
+	seq   int
 }
 
 // newSnapexEnv writes a fresh config (and state directory) under dir.
-func newSnapexEnv(bin, dir string, s3 *versity, chunkMiB, parallelism int) (*snapexEnv, error) {
+// delayed maps a latency's name ("20ms") to the delay proxy's endpoint in
+// front of s3; each gets an access role of its own.
+func newSnapexEnv(bin, dir string, s3 *versity, delayed map[string]string, chunkMiB, parallelism int) (*snapexEnv, error) {
 	if err := discard(dir); err != nil {
 		return nil, fmt.Errorf("clear snapex state %s: %w", dir, err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "buckets"), 0o755); err != nil {
 		return nil, fmt.Errorf("snapex state: %w", err)
 	}
-	e := &snapexEnv{bin: bin, dir: dir, cfg: filepath.Join(dir, "snapex.yaml"), s3: s3}
+	e := &snapexEnv{bin: bin, dir: dir, cfg: filepath.Join(dir, "snapex.yaml"), s3: s3, roles: map[string]string{"s3": s3Role}}
 	e.privKey = fmt.Sprintf("%s-%s-4%s-8%s-%s", randomHex(4), randomHex(2), randomHex(2)[1:], randomHex(2)[1:], randomHex(6))
 	e.env = []string{"BENCH_API_KEY=" + e.privKey}
 	s3Block := ""
@@ -61,6 +68,15 @@ func newSnapexEnv(bin, dir string, s3 *versity, chunkMiB, parallelism int) (*sna
             provider: AWS
             aws: {accessKeyId: env:BENCH_S3_ACCESS_KEY, secretAccessKey: env:BENCH_S3_SECRET_KEY, endpoint: %s, usePathStyle: true, region: us-east-1}`,
 			s3Role, s3.Endpoint)
+		for i, name := range slices.Sorted(maps.Keys(delayed)) {
+			role := fmt.Sprintf("6a00000000000000000001%02x", i)
+			e.roles["s3@"+name] = role
+			s3Block += fmt.Sprintf(`
+          - id: %s
+            provider: AWS
+            aws: {accessKeyId: env:BENCH_S3_ACCESS_KEY, secretAccessKey: env:BENCH_S3_SECRET_KEY, endpoint: %s, usePathStyle: true, region: us-east-1}`,
+				role, delayed[name])
+		}
 	}
 	// Uncompressed dumps are imported into plain .bson snapshot storage,
 	// so snapex reads the same bytes the other contenders read; the gzip
@@ -173,10 +189,10 @@ type exportJob struct {
 // a fresh server so VmHWM is this run's peak.
 func (e *snapexEnv) runSnapex(dest, snapID string, info *datasetInfo, verify bool) (result, error) {
 	e.seq++
-	bucket := fmt.Sprintf("bench-%s-%d-%s", dest, e.seq, strings.ToLower(randomHex(3)))
+	bucket := fmt.Sprintf("bench-%s-%d-%s", strings.ReplaceAll(dest, "@", "-"), e.seq, strings.ToLower(randomHex(3)))
 	role, outDir := localRole, filepath.Join(e.dir, "buckets", bucket)
-	if dest == "s3" {
-		role, outDir = s3Role, filepath.Join(e.s3.dir, bucket)
+	if dest != "local" {
+		role, outDir = e.roles[dest], filepath.Join(e.s3.dir, bucket)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err := e.s3.createBucket(ctx, bucket)
 		cancel()
@@ -235,6 +251,12 @@ func (e *snapexEnv) runSnapex(dest, snapID string, info *datasetInfo, verify boo
 		return result{}, err
 	}
 	res := result{Wall: wall, RSS: rss, CPU: cpu1 - cpu0}
+	if in := inFlight(p.out.String()); in != "" {
+		logf("snapex %s: %s", dest, in)
+		if info.Name == dsTiny {
+			res.Note = in
+		}
+	}
 	if res.OutBytes, err = outputBytes(outDir); err != nil {
 		return result{}, err
 	}
@@ -305,4 +327,23 @@ func verifyLines(dir string, want int64) error {
 		return fmt.Errorf("verify: %d document lines in the output, want %d", lines, want)
 	}
 	return nil
+}
+
+// inFlight reads how many small collections the export kept in flight,
+// and the store latency and encode time that sized it, from the server's
+// "small collections in flight" log line.
+func inFlight(out string) string {
+	for _, line := range strings.Split(out, "\n") {
+		var rec struct {
+			Msg        string        `json:"msg"`
+			Highest    int           `json:"highest"`
+			Shortest   time.Duration `json:"shortestWrite"` // slog's JSON writes durations in ns
+			MeanWrite  time.Duration `json:"meanWrite"`
+			MeanEncode time.Duration `json:"meanEncode"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "small collections in flight" {
+			return fmt.Sprintf("up to %d small collections in flight (single-request writes: shortest %s, mean %s; mean encode of a small block %s)", rec.Highest, rec.Shortest.Round(10*time.Microsecond), rec.MeanWrite.Round(10*time.Microsecond), rec.MeanEncode.Round(time.Microsecond))
+		}
+	}
+	return ""
 }

@@ -125,36 +125,45 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	if err := t.publish(ctx, true); err != nil {
 		return err
 	}
-	log := newProgressLog(ctx, e, dest, job.ID, t.recorded)
-	defer log.wait()
 	stopTicker := t.tick(ctx)
 	defer stopTicker()
 	comp := newCompressor(e.GzipLevel, 0)
 	defer comp.close()
+	smalls := newSmallLimiter(comp)
+	dest = timedBucket{Bucket: dest, l: smalls}
+	log := newProgressLog(ctx, e, dest, job.ID, t.recorded)
+	defer log.wait()
 	// Large collections share the CPU through the compressor, so few run
 	// at once (each holds blocks and upload parts in memory); small ones
 	// are dominated by per-object latency (open, upload, record), so many
-	// overlap, each holding at most one small block.
-	large, small := make(chan struct{}, e.Parallelism), make(chan struct{}, smallParallelism)
+	// overlap, each holding at most one small block: as many as the
+	// store's latency asks for, within a byte budget (inflight.go).
+	large := make(chan struct{}, e.Parallelism)
 	g, gctx := errgroup.WithContext(ctx)
 	for _, u := range units {
 		if progress[u.key].Done {
 			continue
 		}
-		sem := large
-		if u.coll.BSONBytes < blockBytes {
-			sem = small
+		start := progress[u.key]
+		if size := u.coll.BSONBytes; size < blockBytes {
+			if smalls.acquire(gctx, size) != nil {
+				break
+			}
+			g.Go(func() error {
+				defer smalls.release(size)
+				return e.exportUnit(gctx, comp, dest, log, snap, job, u, start, t.liveFor(u.key, start))
+			})
+			continue
 		}
 		select {
-		case sem <- struct{}{}:
+		case large <- struct{}{}:
 		case <-gctx.Done():
 		}
 		if gctx.Err() != nil {
 			break
 		}
-		start := progress[u.key]
 		g.Go(func() error {
-			defer func() { <-sem }()
+			defer func() { <-large }()
 			return e.exportUnit(gctx, comp, dest, log, snap, job, u, start, t.liveFor(u.key, start))
 		})
 	}
@@ -172,12 +181,13 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	last, lctx := errgroup.WithContext(ctx)
 	last.Go(func() error { return log.flush(lctx) })
 	last.Go(func() (err error) {
-		files, err = e.writeMetadata(lctx, dest, snap, job.Prefix, nss)
+		files, err = e.writeMetadata(lctx, dest, snap, job.Prefix, nss, smalls.current())
 		return err
 	})
 	if err := last.Wait(); err != nil {
 		return err
 	}
+	e.log().Info("small collections in flight", "job", job.ID, "highest", smalls.highest(), "shortestWrite", time.Duration(smalls.latency.Load()), "meanWrite", time.Duration(smalls.mean.Load()), "meanEncode", comp.meanBusy())
 	// .complete promises everything before it: make the metadata durable
 	// first, and .complete itself before the job reads Successful.
 	if err := dest.Sync(ctx); err != nil {
@@ -204,16 +214,13 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	return nil
 }
 
-// smallParallelism is how many small collections (under one block of
-// BSON) export at once.
-const smallParallelism = 16
-
 // writeMetadata uploads each collection's metadata.json, taken from the
-// first replica set holding the collection, several at a time; it returns
-// how many it wrote.
-func (e *Engine) writeMetadata(ctx context.Context, dest blob.Bucket, snap *snapshot.Snapshot, prefix string, nss []*namespace) (int, error) {
+// first replica set holding the collection, inFlight at a time (small
+// objects, so as many as the store's latency asks for); it returns how
+// many it wrote.
+func (e *Engine) writeMetadata(ctx context.Context, dest blob.Bucket, snap *snapshot.Snapshot, prefix string, nss []*namespace, inFlight int) (int, error) {
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(smallParallelism)
+	g.SetLimit(max(1, inFlight))
 	for _, ns := range nss {
 		g.Go(func() error {
 			md, err := snap.ReadMetadata(gctx, ns.units[0].key.ReplicaSet, ns.db, ns.coll)

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/snapex/snapex/internal/blob"
@@ -39,14 +39,17 @@ type compressor struct {
 	pool  sync.Pool // *block
 	gz    sync.Pool // *gzip.Writer
 	line  sync.Pool // *[]byte JSON buffers
+	// workers is how many goroutines encode.
+	workers int
+	// busyMeter times the encoding of small collections' blocks, which
+	// sizes how many small collections are in flight (inflight.go).
+	busyMeter
 }
 
 // newCompressor starts workers (GOMAXPROCS when n ≤ 0).
 func newCompressor(level, n int) *compressor {
-	if n <= 0 {
-		n = runtime.GOMAXPROCS(0)
-	}
-	c := &compressor{level: level, tasks: make(chan *block)}
+	n = defaultWorkers(n)
+	c := &compressor{level: level, tasks: make(chan *block), workers: n}
 	c.pool.New = func() any { return &block{raw: make([]byte, 0, blockBytes+64<<10)} }
 	c.line.New = func() any { b := make([]byte, 0, blockBytes*3/2); return &b }
 	c.wg.Add(n)
@@ -92,7 +95,11 @@ func (c *compressor) put(b *block) {
 func (c *compressor) work() {
 	defer c.wg.Done()
 	for b := range c.tasks {
+		start := time.Now()
 		b.err = c.encode(b)
+		if len(b.raw) < blockBytes/2 {
+			c.add(time.Since(start))
+		}
 		close(b.done)
 	}
 }

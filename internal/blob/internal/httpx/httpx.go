@@ -14,11 +14,12 @@ import (
 const DefaultRequestTimeout = 2 * time.Minute
 
 // MaxIdleConnsPerHost is how many idle connections to one store a client
-// keeps: more than an export's uploads in flight (16 small collections at
-// once, plus large ones' parts), so that connections are reused instead
+// keeps: more than an export's uploads in flight (up to 256 small
+// collections at once against a store with tens of milliseconds of
+// latency, plus large ones' parts), so that connections are reused instead
 // of closed after each request and dialed again (Go's default keeps 2,
 // the AWS SDK's 10).
-const MaxIdleConnsPerHost = 64
+const MaxIdleConnsPerHost = 288
 
 // Client returns an HTTP client whose requests fail when the store sends no
 // response headers within timeout of the request being written (0 means

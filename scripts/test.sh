@@ -21,7 +21,7 @@ go vet ./...
 
 echo "==> go test (race detector on concurrent packages)"
 race_pkgs=()
-for p in ./internal/store ./internal/auth ./internal/httpapi ./internal/service ./internal/export ./internal/snapshot ./internal/blob/... ./internal/capture; do
+for p in ./internal/store ./internal/auth ./internal/httpapi ./internal/service ./internal/jobs ./internal/stores ./internal/export ./internal/snapshot ./internal/blob/... ./internal/capture; do
 	[ -d "${p%/...}" ] && race_pkgs+=("$p")
 done
 go test -race -count=1 "${race_pkgs[@]}"

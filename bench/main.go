@@ -359,11 +359,15 @@ func run(args []string) error {
 		}
 	}
 	var nodeBin, duckScript string
-	if want(cDIYDuckDB) {
+	if want(cDIYDuckDBBSON) && bsondump == "" {
+		skip[cDIYDuckDBBSON] = skip[cGzip]
+	}
+	if want(cDIYDuckDB) || want(cDIYDuckDBBSON) {
 		if nodeBin, err = findTool(root, "node"); err != nil {
-			skip[cDIYDuckDB] = err.Error()
+			skip[cDIYDuckDB], skip[cDIYDuckDBBSON] = err.Error(), err.Error()
 		} else if _, err := os.Stat(duckdbModule(root)); err != nil {
 			skip[cDIYDuckDB] = "DuckDB's Node.js client is not installed: " + err.Error()
+			skip[cDIYDuckDBBSON] = skip[cDIYDuckDB]
 		} else {
 			duckScript = filepath.Join(o.work, "bin", "diy-duckdb.cjs")
 			if err := os.MkdirAll(filepath.Dir(duckScript), 0o755); err != nil {
@@ -585,6 +589,8 @@ func run(args []string) error {
 					res, err = sx.runExport("s3", snapIDs[name], info, verify, &exportRun{format: "parquet"})
 				case cDIYDuckDB:
 					res, err = runDuckDB(self, nodeBin, duckScript, duckdbModule(root), info, filepath.Join(outDir, "duckdb"))
+				case cDIYDuckDBBSON:
+					res, err = runDuckDBBSON(self, bsondump, nodeBin, duckScript, duckdbModule(root), info, filepath.Join(outDir, "duckdb-bsondump"))
 				case cGzip, cPigz:
 					comp := []string{gzipBin, "-1"}
 					if c == cPigz {
@@ -696,7 +702,7 @@ func contenderInputs(c string, info *datasetInfo, sx *snapexEnv, snapID string) 
 	switch c {
 	case cSnapexLocal, cSnapexS3, cSnapexLocalPq, cSnapexS3Pq, atLatency(cSnapexS3, strings.TrimPrefix(c, cSnapexS3+"@")):
 		return []string{filepath.Join(sx.dir, "snapshots", snapID)}
-	case cGzip, cPigz:
+	case cGzip, cPigz, cDIYDuckDBBSON:
 		return []string{info.DumpDir()}
 	case cLimit, cDIYDuckDB:
 		return []string{info.EJSONDir()}

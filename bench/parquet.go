@@ -16,19 +16,22 @@ const (
 	cSnapexLocalPq = "snapex-local-parquet"
 	cSnapexS3Pq    = "snapex-s3-parquet"
 	cDIYDuckDB     = "diy-duckdb"
+	// cDIYDuckDBBSON is the DIY path with its bsondump step timed.
+	cDIYDuckDBBSON = "diy-duckdb-bsondump"
 )
 
-var parquetContenders = []string{cSnapexLocalPq, cSnapexS3Pq, cDIYDuckDB}
+var parquetContenders = []string{cSnapexLocalPq, cSnapexS3Pq, cDIYDuckDB, cDIYDuckDBBSON}
 
 func init() {
 	contenderTitles[cSnapexLocalPq] = "snapex → local directory, Parquet (`snapexOptions.format: parquet`)"
 	contenderTitles[cSnapexS3Pq] = "snapex → S3 (versitygw, loopback), Parquet"
 	contenderTitles[cDIYDuckDB] = "DIY Parquet: DuckDB `COPY (SELECT * FROM read_json_auto(…)) TO … (FORMAT parquet)` per collection over the ready Extended JSON"
+	contenderTitles[cDIYDuckDBBSON] = "DIY Parquet: `bsondump` per collection, then the same DuckDB `COPY`s (both timed)"
 }
 
 // namedOnly reports whether c runs only when named in -contenders.
 func namedOnly(c string) bool {
-	return isCapture(c) || isRestore(c) || strings.HasSuffix(c, "-parquet") || c == cDIYDuckDB
+	return isCapture(c) || isRestore(c) || strings.HasSuffix(c, "-parquet") || strings.HasPrefix(c, cDIYDuckDB)
 }
 
 // duckdbModule is where the harness expects the DuckDB Node.js client
@@ -78,4 +81,48 @@ func runDuckDB(self, node, script, module string, info *datasetInfo, outDir stri
 	res := result{Wall: seconds(rep.Seconds), RSS: rep.HWM, CPU: seconds(rep.CPU)}
 	res.OutBytes, err = outputBytes(outDir)
 	return res, err
+}
+
+// runDuckDBBSON measures the whole DIY path from the dump: `bsondump
+// --outFile` of every collection into outDir, one after another, then the
+// DuckDB conversion as runDuckDB's, in a procs-worker (largest maxrss of
+// any of the processes).
+func runDuckDBBSON(self, bsondump, node, script, module string, info *datasetInfo, outDir string) (result, error) {
+	if err := discard(outDir); err != nil {
+		return result{}, err
+	}
+	json := &datasetInfo{dir: filepath.Join(outDir, "json"), Collections: info.Collections}
+	var job []procCmd
+	for _, c := range info.Collections {
+		dst := filepath.Join(json.EJSONDir(), c.DB, snapshot.EscapeCollectionName(c.Name)+".json")
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return result{}, fmt.Errorf("bsondump output: %w", err)
+		}
+		job = append(job, procCmd{Argv: []string{bsondump, "--quiet", "--outFile", dst, info.BSONFile(c)}})
+	}
+	job = append(job, procCmd{Argv: duckdbArgs(node, script, module, json, outDir)})
+	defer discard(outDir)
+	spec, err := jsonSpec(procSpec{Parallel: 1, Jobs: [][]procCmd{job}})
+	if err != nil {
+		return result{}, err
+	}
+	rep, err := runWorker(self, "procs-worker", spec)
+	if err != nil {
+		return result{}, err
+	}
+	res := result{Wall: seconds(rep.Seconds), RSS: rep.HWM, CPU: seconds(rep.CPU)}
+	res.OutBytes, err = parquetBytes(outDir)
+	return res, err
+}
+
+// parquetBytes is the size of the .parquet files under dir.
+func parquetBytes(dir string) (int64, error) {
+	paths, sizes, err := fileTree(dir)
+	var n int64
+	for i, p := range paths {
+		if strings.HasSuffix(p, ".parquet") {
+			n += sizes[i]
+		}
+	}
+	return n, err
 }

@@ -259,12 +259,12 @@ func (r *restoreEnv) run(c, self, snapexBin, mongoimport, mongorestore, gzipBin 
 	default:
 		return result{}, fmt.Errorf("unknown restore contender %q", c)
 	}
-	b, err := json.Marshal(spec)
+	b, err := jsonSpec(spec)
 	if err != nil {
-		return result{}, fmt.Errorf("procs spec: %w", err)
+		return result{}, err
 	}
 	res, err := withServerCPU(r.srv, func() (result, error) {
-		rep, err := runWorker(self, "procs-worker", string(b))
+		rep, err := runWorker(self, "procs-worker", b)
 		if err != nil {
 			return result{}, err
 		}
@@ -310,6 +310,15 @@ type procCmd struct {
 type procSpec struct {
 	Parallel int         `json:"parallel"`
 	Jobs     [][]procCmd `json:"jobs"`
+}
+
+// jsonSpec encodes a procs-worker's argument.
+func jsonSpec(spec procSpec) (string, error) {
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return "", fmt.Errorf("procs spec: %w", err)
+	}
+	return string(b), nil
 }
 
 // procsWorkerMain is the procs-worker command: it runs the jobs of the

@@ -85,7 +85,7 @@ func TestRestoreAndParquetTargets(t *testing.T) {
 		Cells: map[string]map[string]*cell{dsTwenty: {
 			cRestoreSnapex: run(10, 100<<20, 9), cRestoreImport: run(40, 50<<20, 9), cRestoreImportPar: run(25, 80<<20, 20),
 			cRestoreDump: run(8, 60<<20, 7.5),
-			cSnapexLocal: run(2, 100<<20, 0), cSnapexLocalPq: run(5, 300<<20, 0), cDIYDuckDB: run(40, 500<<20, 0),
+			cSnapexLocal: run(2, 100<<20, 0), cSnapexLocalPq: run(5, 300<<20, 0), cDIYDuckDB: run(40, 500<<20, 0), cDIYDuckDBBSON: run(60, 500<<20, 0),
 		}},
 		RestoreData: map[string]*datasetInfo{dsTwenty: {BSONBytes: 100e6, Documents: 100000}},
 	}
@@ -107,6 +107,7 @@ func TestRestoreAndParquetTargets(t *testing.T) {
 		"| 10.0 | 10 k | 100.0 | 9.00 | 0.90 |",
 		"snapex-local-parquet ÷ snapex-local (throughput) | `20coll` | 0.40× | goal ≥ 0.5× | no |",
 		"snapex-local-parquet ÷ diy-duckdb (throughput) | `20coll` | 8.0× | goal ≥ 10× | no |",
+		"snapex-local-parquet ÷ diy-duckdb-bsondump (throughput) | `20coll` | 12.0× | goal ≥ 10× | yes |",
 		"snapex-local-parquet peak RSS | `20coll` | 300.0 MiB | goal < 256 MiB | no |",
 	} {
 		if !strings.Contains(got, want) {

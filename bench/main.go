@@ -116,6 +116,8 @@ var workerCommands = map[string]func(args []string) error{
 	"files-worker":    filesWorkerMain,
 	"pipeline-worker": func([]string) error { return pipelineWorkerMain() },
 	"exec-worker":     execWorkerMain,
+	"procs-worker":    procsWorkerMain,
+	"parse-worker":    parseWorkerMain,
 }
 
 func main() {
@@ -146,7 +148,7 @@ func parseFlags(args []string, root string) (*options, error) {
 	fs.StringVar(&o.work, "work", filepath.Join(root, ".cache", "bench"), "work directory: cached datasets, snapex state, outputs")
 	fs.StringVar(&o.out, "out", "", "results file (default bench/results.md at -scale 1, bench/results-scale-S.md otherwise)")
 	ds := fs.String("datasets", strings.Join(allDatasets, ","), "datasets to measure: "+strings.Join(allDatasets, ","))
-	cs := fs.String("contenders", "", "contenders to run (default all but the captures): "+strings.Join(allContenders, ",")+", with -latency L also snapex-s3@L, files-s3@L, rclone@L; the captures (20coll and 1coll only): "+strings.Join(captureContenders, ","))
+	cs := fs.String("contenders", "", "contenders to run (default all but the captures): "+strings.Join(allContenders, ",")+", with -latency L also snapex-s3@L, files-s3@L, rclone@L; the captures (20coll and 1coll only): "+strings.Join(captureContenders, ",")+"; the Parquet exports: "+strings.Join(parquetContenders, ",")+"; the restores (20coll and 1coll only): "+strings.Join(restoreContenders, ","))
 	lats := fs.String("latency", "", "comma list of per-request latencies (e.g. 20ms,50ms) to put in front of versitygw; adds the contenders snapex-s3@L, files-s3@L (PUT-only floor) and rclone@L")
 	fs.IntVar(&o.chunkMiB, "chunk-mib", 64, "snapex exports.chunkMiB")
 	fs.IntVar(&o.parallelism, "parallelism", 2, "snapex exports.parallelism")
@@ -169,7 +171,7 @@ func parseFlags(args []string, root string) (*options, error) {
 	if o.datasets, err = parseList(*ds, allDatasets, "dataset"); err != nil {
 		return nil, err
 	}
-	known := append(slices.Clone(allContenders), captureContenders...)
+	known := slices.Concat(allContenders, parquetContenders, captureContenders, restoreContenders)
 	o.delays = map[string]time.Duration{}
 	for _, l := range strings.Split(*lats, ",") {
 		if l = strings.TrimSpace(l); l == "" {
@@ -186,8 +188,9 @@ func parseFlags(args []string, root string) (*options, error) {
 		}
 	}
 	if *cs == "" {
-		// Everything but the captures, which need the server loaded.
-		*cs = strings.Join(slices.DeleteFunc(slices.Clone(known), isCapture), ",")
+		// Everything but the captures and restores, which need a server
+		// loaded, and the Parquet rows of issue 18.
+		*cs = strings.Join(slices.DeleteFunc(slices.Clone(known), namedOnly), ",")
 	}
 	if o.contenders, err = parseList(*cs, known, "contender"); err != nil {
 		return nil, err
@@ -304,7 +307,9 @@ func run(args []string) error {
 	if err != nil && skip[cPigz] == "" {
 		skip[cPigz] = err.Error() + " (apt-get install -y pigz; bench/run.sh does it)"
 	}
-	usesS3 := func(c string) bool { return c == cSnapexS3 || c == cFilesS3 || strings.Contains(c, "@") }
+	usesS3 := func(c string) bool {
+		return c == cSnapexS3 || c == cSnapexS3Pq || c == cFilesS3 || strings.Contains(c, "@")
+	}
 	var versityBin, rcloneBin string
 	if slices.ContainsFunc(o.contenders, usesS3) {
 		if versityBin, err = findTool(root, "versitygw"); err != nil {
@@ -336,6 +341,43 @@ func run(args []string) error {
 			}
 		}
 	}
+	var mongoimportBin, mongorestoreBin string
+	if slices.ContainsFunc(o.contenders, isRestore) {
+		if ferretBin == "" {
+			if ferretBin, err = findTool(root, "snapex-ferretdb"); err != nil {
+				for _, c := range restoreContenders {
+					skip[c] = err.Error() + " (scripts/install-test-deps.sh builds it)"
+				}
+			}
+		}
+		if mongoimportBin, err = findTool(root, "mongoimport"); err != nil {
+			skip[cRestoreImport] = err.Error() + " (scripts/install-test-deps.sh builds it)"
+			skip[cRestoreImportPar] = skip[cRestoreImport]
+		}
+		if mongorestoreBin, err = findTool(root, "mongorestore"); err != nil {
+			skip[cRestoreDump] = err.Error() + " (scripts/install-test-deps.sh builds it)"
+		}
+	}
+	var nodeBin, duckScript string
+	if want(cDIYDuckDBBSON) && bsondump == "" {
+		skip[cDIYDuckDBBSON] = skip[cGzip]
+	}
+	if want(cDIYDuckDB) || want(cDIYDuckDBBSON) {
+		if nodeBin, err = findTool(root, "node"); err != nil {
+			skip[cDIYDuckDB], skip[cDIYDuckDBBSON] = err.Error(), err.Error()
+		} else if _, err := os.Stat(duckdbModule(root)); err != nil {
+			skip[cDIYDuckDB] = "DuckDB's Node.js client is not installed: " + err.Error()
+			skip[cDIYDuckDBBSON] = skip[cDIYDuckDB]
+		} else {
+			duckScript = filepath.Join(o.work, "bin", "diy-duckdb.cjs")
+			if err := os.MkdirAll(filepath.Dir(duckScript), 0o755); err != nil {
+				return fmt.Errorf("duckdb script: %w", err)
+			}
+			if err := os.WriteFile(duckScript, []byte(duckdbScript), 0o644); err != nil {
+				return fmt.Errorf("duckdb script: %w", err)
+			}
+		}
+	}
 	wantS3 := slices.ContainsFunc(o.contenders, func(c string) bool { return usesS3(c) && want(c) })
 
 	// From here on, deletions are recorded (see bench/trash.go).
@@ -350,7 +392,7 @@ func run(args []string) error {
 			return err
 		}
 		infos[name] = info
-		if (want(cLimit) || want(cFiles) || slices.ContainsFunc(o.contenders, func(c string) bool { return strings.HasPrefix(c, cFilesS3) || strings.HasPrefix(c, cRclone) })) && name != dsTwentyGz {
+		if (want(cLimit) || want(cFiles) || want(cDIYDuckDB) || slices.ContainsFunc(o.contenders, func(c string) bool { return strings.HasPrefix(c, cFilesS3) || strings.HasPrefix(c, cRclone) })) && name != dsTwentyGz {
 			if err := ensureEJSON(info, logf); err != nil {
 				return err
 			}
@@ -391,7 +433,7 @@ func run(args []string) error {
 		return vg.Endpoint
 	}
 	if slices.ContainsFunc(o.contenders, func(c string) bool {
-		return (strings.HasPrefix(c, "snapex") || strings.HasPrefix(c, "capture-")) && want(c)
+		return (strings.HasPrefix(c, "snapex") || strings.HasPrefix(c, "capture-") || isRestore(c)) && want(c)
 	}) {
 		bin := filepath.Join(o.work, "bin", "snapex")
 		logf("building ./cmd/snapex")
@@ -417,7 +459,8 @@ func run(args []string) error {
 	// not before the setup's deletions stop slowing file creation down.
 	awaitQuiet(logf)
 	cells := map[string]map[string]*cell{}
-	var ferrets []*ferret            // stopped after the measurement
+	var ferrets []*ferret // stopped after the measurement
+	restoreData := map[string]*datasetInfo{}
 	uploadSrc := map[string]string{} // dataset → the export's files on disk, for rclone
 	outDir := filepath.Join(o.work, "out")
 	started := time.Now()
@@ -431,8 +474,8 @@ func run(args []string) error {
 				cl.Skipped = "-" // by design: the gzip variant is for snapex only
 			case (c == cFiles || c == cFilesS3) && name != dsTiny:
 				cl.Skipped = "-" // by design: the loopback floors are the reference for the tiny collections
-			case isCapture(c) && name != dsTwenty && name != dsOne:
-				cl.Skipped = "-" // by design: captures of the two 500 MiB datasets
+			case (isCapture(c) || isRestore(c)) && name != dsTwenty && name != dsOne:
+				cl.Skipped = "-" // by design: captures and restores of the two 500 MiB datasets
 			}
 			if strings.HasPrefix(c, cRclone) && cl.Skipped == "" {
 				if uploadSrc[name], err = rcloneSource(o.work, info); err != nil {
@@ -468,6 +511,18 @@ func run(args []string) error {
 		if srv != nil {
 			ferrets = append(ferrets, srv)
 		}
+		// The restore contenders load this dataset's export (or dump)
+		// into another FerretDB (setup untimed).
+		var rst *restoreEnv
+		if slices.ContainsFunc(o.contenders, func(c string) bool { return isRestore(c) && cells[name][c].Skipped == "" }) {
+			t0 := time.Now()
+			if rst, err = setupRestore(sx, ferretBin, o.work, info); err != nil {
+				return err
+			}
+			defer rst.stop()
+			restoreData[name] = rst.data
+			logf("prepared the restores of %s (decimal-free dump, snapex export, ferretdb) in %s (untimed)", name, time.Since(t0).Round(time.Millisecond))
+		}
 		for r := 1; r <= o.runs; r++ {
 			for _, c := range o.contenders {
 				cl := cells[name][c]
@@ -485,6 +540,9 @@ func run(args []string) error {
 				if strings.HasPrefix(c, cRclone) {
 					inputs = []string{uploadSrc[name]}
 				}
+				if isRestore(c) {
+					inputs = []string{rst.exportDir, rst.data.DumpDir()}
+				}
 				for _, d := range inputs {
 					if err := readAll(d); err != nil {
 						return err
@@ -493,7 +551,9 @@ func run(args []string) error {
 				verify := o.verify && r == 1
 				var res result
 				var err error
-				if isCapture(c) {
+				if isRestore(c) {
+					res, err = rst.run(c, self, sx.bin, mongoimportBin, mongorestoreBin, gzipBin, verify)
+				} else if isCapture(c) {
 					dumpDir := filepath.Join(outDir, "mongodump")
 					res, err = withServerCPU(srv, func() (result, error) {
 						switch c {
@@ -523,6 +583,14 @@ func run(args []string) error {
 					res, err = sx.runSnapex("local", snapIDs[name], info, verify)
 				case cSnapexS3:
 					res, err = sx.runSnapex("s3", snapIDs[name], info, verify)
+				case cSnapexLocalPq:
+					res, err = sx.runExport("local", snapIDs[name], info, verify, &exportRun{format: "parquet"})
+				case cSnapexS3Pq:
+					res, err = sx.runExport("s3", snapIDs[name], info, verify, &exportRun{format: "parquet"})
+				case cDIYDuckDB:
+					res, err = runDuckDB(self, nodeBin, duckScript, duckdbModule(root), info, filepath.Join(outDir, "duckdb"))
+				case cDIYDuckDBBSON:
+					res, err = runDuckDBBSON(self, bsondump, nodeBin, duckScript, duckdbModule(root), info, filepath.Join(outDir, "duckdb-bsondump"))
 				case cGzip, cPigz:
 					comp := []string{gzipBin, "-1"}
 					if c == cPigz {
@@ -575,6 +643,7 @@ func run(args []string) error {
 	rep := &report{
 		Args: args, Facts: machineFacts(root), CPUs: runtime.NumCPU(), Scale: o.scale, Runs: o.runs, ChunkMiB: o.chunkMiB, Parallelism: o.parallelism,
 		Datasets: o.datasets, Contenders: o.contenders, Latencies: o.latencies, Infos: infos, Cells: cells, Imports: imports, Elapsed: elapsed,
+		RestoreData: restoreData,
 	}
 	return writeReport(rep, o.out)
 }
@@ -631,11 +700,11 @@ func firstLines(s string, n int) string {
 // clock starts).
 func contenderInputs(c string, info *datasetInfo, sx *snapexEnv, snapID string) []string {
 	switch c {
-	case cSnapexLocal, cSnapexS3, atLatency(cSnapexS3, strings.TrimPrefix(c, cSnapexS3+"@")):
+	case cSnapexLocal, cSnapexS3, cSnapexLocalPq, cSnapexS3Pq, atLatency(cSnapexS3, strings.TrimPrefix(c, cSnapexS3+"@")):
 		return []string{filepath.Join(sx.dir, "snapshots", snapID)}
-	case cGzip, cPigz:
+	case cGzip, cPigz, cDIYDuckDBBSON:
 		return []string{info.DumpDir()}
-	case cLimit:
+	case cLimit, cDIYDuckDB:
 		return []string{info.EJSONDir()}
 	}
 	return nil

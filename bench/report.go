@@ -29,6 +29,9 @@ type report struct {
 	Cells       map[string]map[string]*cell `json:"cells"`
 	Imports     map[string]time.Duration    `json:"imports"`
 	Elapsed     time.Duration               `json:"elapsed"`
+	// RestoreData is the decimal-free dataset the restores load, by
+	// dataset.
+	RestoreData map[string]*datasetInfo `json:"restoreData,omitempty"`
 }
 
 // stats summarises a cell's runs.
@@ -280,6 +283,8 @@ func (rp *report) markdown() string {
 	}
 
 	rp.captureSection(w, met)
+	rp.restoreSection(w, met)
+	rp.parquetSection(w, met)
 	w("\n## How each contender is measured\n\n")
 	w("- **snapex**: `snapex serve` is started fresh for every run; an export bucket is created over the API, then the wall time runs from `POST …/backup/exports` until `GET …/exports/{id}` (polled every 50 ms) says `Successful`, so it includes queue pickup and the `.complete` object. Peak RSS is the server's VmHWM and CPU time the server's utime + stime between the POST and the end, both read from /proc. The snapshot was imported once per dataset before the measurement.\n")
 	w("- **`bsondump | gzip -1`**, **`bsondump | pigz -1 -p 2`**: one pipeline per collection, one after another, output to files; wall time covers all collections including process start-up. Peak RSS is the largest maxrss (wait4 rusage) of any process of the pipelines, which are started by a small child process of the harness (Linux counts the starting process's peak into a vforked child's maxrss); CPU time is the sum over all pipeline processes.\n")

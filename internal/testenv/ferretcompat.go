@@ -3,6 +3,7 @@ package testenv
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -38,18 +39,28 @@ type CompatProxy struct {
 // the test's lifetime.
 func FerretDBCompat(t testing.TB, uri string) *CompatProxy {
 	t.Helper()
+	p, stop, err := StartCompatProxy(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return p
+}
+
+// StartCompatProxy starts a CompatProxy in front of the FerretDB at uri
+// outside a test (the benchmark harness); stop closes its listener.
+func StartCompatProxy(uri string) (p *CompatProxy, stop func(), err error) {
 	u, err := url.Parse(uri)
 	if err != nil {
-		t.Fatalf("FerretDB URI %q: %v", uri, err)
+		return nil, nil, fmt.Errorf("FerretDB URI %q: %w", uri, err)
 	}
 	upstream := u.Host
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, fmt.Errorf("compat proxy: %w", err)
 	}
-	t.Cleanup(func() { _ = ln.Close() })
 	u.Host = ln.Addr().String()
-	p := &CompatProxy{URI: u.String()}
+	p = &CompatProxy{URI: u.String()}
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -59,7 +70,7 @@ func FerretDBCompat(t testing.TB, uri string) *CompatProxy {
 			go p.serve(c, upstream)
 		}
 	}()
-	return p
+	return p, func() { _ = ln.Close() }, nil
 }
 
 func (p *CompatProxy) serve(client net.Conn, upstream string) {

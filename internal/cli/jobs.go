@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/spf13/cobra"
 	"go.mongodb.org/atlas-sdk/v20250312020/admin"
@@ -127,36 +126,17 @@ func jobDescribe(s *session) *cobra.Command {
 }
 
 func jobWatch(s *session) *cobra.Command {
-	l := &leaf{s: s}
-	var cluster string
-	var interval time.Duration
-	cmd := &cobra.Command{
-		Use:   "watch <exportId>",
-		Short: "Watch an export job until it ends; exits non-zero unless it is Successful",
-		Args:  Positional,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := l.start(cmd)
+	return watchCommand(s, "watch <exportId>", "Watch an export job until it ends; exits non-zero unless it is Successful",
+		func(ctx context.Context, c *call, cluster, id string) (Progress, bool, bool, error) {
+			ctx, sink := withBodySink(ctx)
+			job, _, err := c.api.CloudBackupsApi.GetBackupExport(ctx, c.groupID, cluster, id).Execute()
 			if err != nil {
-				return err
+				return Progress{}, false, false, apiError(c.profile, "describe export job "+id, err)
 			}
-			w := &watcher{interval: interval, render: newRenderer(cmd.OutOrStdout()), warn: cmd.ErrOrStderr(),
-				poll: func(ctx context.Context) (Progress, bool, bool, error) {
-					ctx, sink := withBodySink(ctx)
-					job, _, err := c.api.CloudBackupsApi.GetBackupExport(ctx, c.groupID, cluster, args[0]).Execute()
-					if err != nil {
-						return Progress{}, false, false, apiError(c.profile, "describe export job "+args[0], err)
-					}
-					p, terminal, ok, err := jobProgress(args[0], job)
-					addExtension(&p, sink.body)
-					return p, terminal, ok, err
-				}}
-			return w.run(c.ctx)
-		},
-	}
-	l.addProject(cmd)
-	clusterFlag(cmd, &cluster)
-	pollInterval(cmd, &interval)
-	return cmd
+			p, terminal, ok, err := jobProgress(id, job)
+			addExtension(&p, sink.body)
+			return p, terminal, ok, err
+		})
 }
 
 // jobProgress reads an export job's state; Successful is the only good end.

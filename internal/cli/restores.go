@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -250,33 +249,14 @@ func restoreDescribe(s *session) *cobra.Command {
 }
 
 func restoreWatch(s *session) *cobra.Command {
-	l := &leaf{s: s}
-	var cluster string
-	var interval time.Duration
-	cmd := &cobra.Command{
-		Use:   "watch <restoreJobId>",
-		Short: "Watch a restore job until it ends; exits non-zero unless it is Successful",
-		Args:  Positional,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := l.start(cmd)
-			if err != nil {
-				return err
+	return watchCommand(s, "watch <restoreJobId>", "Watch a restore job until it ends; exits non-zero unless it is Successful",
+		func(ctx context.Context, c *call, cluster, id string) (Progress, bool, bool, error) {
+			var job restoreJob
+			if err := c.extension(ctx, http.MethodGet, restoresPath(cluster)+"/"+url.PathEscape(id), nil, nil, &job); err != nil {
+				return Progress{}, false, false, fmt.Errorf("describe restore job %s: %w", id, err)
 			}
-			w := &watcher{interval: interval, render: newRenderer(cmd.OutOrStdout()), warn: cmd.ErrOrStderr(),
-				poll: func(ctx context.Context) (Progress, bool, bool, error) {
-					var job restoreJob
-					if err := c.extension(ctx, http.MethodGet, restoresPath(cluster)+"/"+url.PathEscape(args[0]), nil, nil, &job); err != nil {
-						return Progress{}, false, false, fmt.Errorf("describe restore job %s: %w", args[0], err)
-					}
-					return restoreJobProgress(&job)
-				}}
-			return w.run(c.ctx)
-		},
-	}
-	l.addProject(cmd)
-	clusterFlag(cmd, &cluster)
-	pollInterval(cmd, &interval)
-	return cmd
+			return restoreJobProgress(&job)
+		})
 }
 
 // restoreJobProgress reads a restore job's state; Successful is the only

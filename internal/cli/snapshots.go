@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 	"go.mongodb.org/atlas-sdk/v20250312020/admin"
@@ -118,42 +117,23 @@ func clusterFlag(cmd *cobra.Command, cluster *string) {
 }
 
 func snapshotWatch(s *session) *cobra.Command {
-	l := &leaf{s: s}
-	var cluster string
-	var interval time.Duration
-	cmd := &cobra.Command{
-		Use:   "watch <snapshotId>",
-		Short: "Watch a snapshot until it completes; exits non-zero if it fails",
-		Args:  Positional,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := l.start(cmd)
+	return watchCommand(s, "watch <snapshotId>", "Watch a snapshot until it completes; exits non-zero if it fails",
+		func(ctx context.Context, c *call, cluster, id string) (Progress, bool, bool, error) {
+			ctx, sink := withBodySink(ctx)
+			sn, _, err := c.api.CloudBackupsApi.GetClusterBackupSnapshot(ctx, c.groupID, cluster, id).Execute()
 			if err != nil {
-				return err
+				return Progress{}, false, false, apiError(c.profile, "describe snapshot "+id, err)
 			}
-			w := &watcher{interval: interval, render: newRenderer(cmd.OutOrStdout()), warn: cmd.ErrOrStderr(),
-				poll: func(ctx context.Context) (Progress, bool, bool, error) {
-					ctx, sink := withBodySink(ctx)
-					sn, _, err := c.api.CloudBackupsApi.GetClusterBackupSnapshot(ctx, c.groupID, cluster, args[0]).Execute()
-					if err != nil {
-						return Progress{}, false, false, apiError(c.profile, "describe snapshot "+args[0], err)
-					}
-					p := Progress{Kind: "snapshot", ID: args[0], State: sn.GetStatus(), Object: sn, Unit: "captured"}
-					addExtension(&p, sink.body)
-					switch sn.GetStatus() {
-					case "completed":
-						return p, true, true, nil
-					case "failed", "cancelled":
-						return p, true, false, nil
-					}
-					return p, false, false, nil
-				}}
-			return w.run(c.ctx)
-		},
-	}
-	l.addProject(cmd)
-	clusterFlag(cmd, &cluster)
-	pollInterval(cmd, &interval)
-	return cmd
+			p := Progress{Kind: "snapshot", ID: id, State: sn.GetStatus(), Object: sn, Unit: "captured"}
+			addExtension(&p, sink.body)
+			switch sn.GetStatus() {
+			case "completed":
+				return p, true, true, nil
+			case "failed", "cancelled":
+				return p, true, false, nil
+			}
+			return p, false, false, nil
+		})
 }
 
 func snapshotDelete(s *session) *cobra.Command {

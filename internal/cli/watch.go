@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/spf13/cobra"
 	"io"
 	"time"
 )
@@ -178,4 +179,35 @@ func (w *watcher) run(ctx context.Context) error {
 type ComponentProgress struct {
 	ReplicaSet                                   string
 	Documents, DocumentsTotal, Bytes, BytesTotal int64
+}
+
+// pollFunc reads one job's state once: its progress, whether it ended and
+// whether that end is a success.
+type pollFunc func(ctx context.Context, c *call, cluster, id string) (Progress, bool, bool, error)
+
+// watchCommand is a "watch <id> --clusterName NAME" command that polls
+// until the job ends and exits non-zero unless it ended well; every kind
+// (snapshot, export job, restore job) only says how to read its state.
+func watchCommand(s *session, use, short string, poll pollFunc) *cobra.Command {
+	l := &leaf{s: s}
+	var cluster string
+	var interval time.Duration
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  Positional,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := l.start(cmd)
+			if err != nil {
+				return err
+			}
+			w := &watcher{interval: interval, render: newRenderer(cmd.OutOrStdout()), warn: cmd.ErrOrStderr(),
+				poll: func(ctx context.Context) (Progress, bool, bool, error) { return poll(ctx, c, cluster, args[0]) }}
+			return w.run(c.ctx)
+		},
+	}
+	l.addProject(cmd)
+	clusterFlag(cmd, &cluster)
+	pollInterval(cmd, &interval)
+	return cmd
 }

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/spf13/cobra"
 	"io"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // Progress is one observation of a watched job, as a renderer sees it.

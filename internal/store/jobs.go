@@ -92,28 +92,7 @@ func (s *Store) ExportJobByID(ctx context.Context, id string) (*atlas.ExportJob,
 // ListExportJobs returns one page of a cluster's export jobs, oldest first,
 // and the total count.
 func (s *Store) ListExportJobs(ctx context.Context, groupID, cluster string, p atlas.Page) ([]*atlas.ExportJob, int, error) {
-	var total int
-	if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM export_jobs WHERE group_id = ? AND cluster_name = ?`), groupID, cluster).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count export jobs: %w", err)
-	}
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+jobReadColumns+` FROM export_jobs WHERE group_id = ? AND cluster_name = ? ORDER BY created_at, id LIMIT ? OFFSET ?`),
-		groupID, cluster, p.ItemsPerPage, p.Offset())
-	if err != nil {
-		return nil, 0, fmt.Errorf("list export jobs: %w", err)
-	}
-	defer rows.Close()
-	var out []*atlas.ExportJob
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list export jobs: %w", err)
-		}
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list export jobs: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s, "export jobs", jobReadColumns, "export_jobs", "group_id = ? AND cluster_name = ?", "created_at, id", p, scanJob, groupID, cluster)
 }
 
 // UpdateExportJob applies fn to a job inside a transaction (the row is

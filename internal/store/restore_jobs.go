@@ -65,28 +65,7 @@ func (s *Store) RestoreJobByID(ctx context.Context, id string) (*atlas.RestoreJo
 // ListRestoreJobs returns one page of a cluster's restore jobs, oldest
 // first, and the total count.
 func (s *Store) ListRestoreJobs(ctx context.Context, groupID, cluster string, p atlas.Page) ([]*atlas.RestoreJob, int, error) {
-	var total int
-	if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM restore_jobs WHERE group_id = ? AND cluster_name = ?`), groupID, cluster).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count restore jobs: %w", err)
-	}
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+restoreColumns+` FROM restore_jobs WHERE group_id = ? AND cluster_name = ? ORDER BY created_at, id LIMIT ? OFFSET ?`),
-		groupID, cluster, p.ItemsPerPage, p.Offset())
-	if err != nil {
-		return nil, 0, fmt.Errorf("list restore jobs: %w", err)
-	}
-	defer rows.Close()
-	var out []*atlas.RestoreJob
-	for rows.Next() {
-		j, err := scanRestoreJob(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list restore jobs: %w", err)
-		}
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list restore jobs: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s, "restore jobs", restoreColumns, "restore_jobs", "group_id = ? AND cluster_name = ?", "created_at, id", p, scanRestoreJob, groupID, cluster)
 }
 
 // UpdateRestoreJobAs applies fn to a job and saves its state, reason,

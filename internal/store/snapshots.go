@@ -49,28 +49,8 @@ func (s *Store) GetSnapshot(ctx context.Context, groupID, cluster, id string) (*
 // ListSnapshots returns one page of a cluster's snapshots of one kind,
 // newest first, and the total count.
 func (s *Store) ListSnapshots(ctx context.Context, groupID, cluster string, kind atlas.SnapshotKind, p atlas.Page) ([]*atlas.Snapshot, int, error) {
-	var total int
-	if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM snapshots WHERE group_id = ? AND cluster_name = ? AND kind = ?`), groupID, cluster, string(kind)).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count snapshots: %w", err)
-	}
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+snapshotReadColumns+` FROM snapshots WHERE group_id = ? AND cluster_name = ? AND kind = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`),
-		groupID, cluster, string(kind), p.ItemsPerPage, p.Offset())
-	if err != nil {
-		return nil, 0, fmt.Errorf("list snapshots: %w", err)
-	}
-	defer rows.Close()
-	var out []*atlas.Snapshot
-	for rows.Next() {
-		sn, err := scanSnapshot(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list snapshots: %w", err)
-		}
-		out = append(out, sn)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list snapshots: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s, "snapshots", snapshotReadColumns, "snapshots", "group_id = ? AND cluster_name = ? AND kind = ?",
+		"created_at DESC, id DESC", p, scanSnapshot, groupID, cluster, string(kind))
 }
 
 // UpdateSnapshot applies fn to a snapshot inside a transaction and saves it.

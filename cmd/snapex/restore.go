@@ -67,6 +67,7 @@ interruption: it continues where it stopped.`,
 	fl.IntVar(&f.batchMiB, "batch-mib", 4, "MiB of BSON per bulk insert at most (a resumed restore keeps its first value)")
 	fl.StringVar(&f.stateDB, "state-db", restore.DefaultStateDB, "database of the target that records progress")
 	fl.BoolVar(&o.Restart, "restart", false, "forget this restore's recorded progress and start over")
+	fl.BoolVar(&o.ExactCount, "exact-count", false, "check every collection by counting all its documents, not only where the count the server records differs from the export's")
 	f.source.addFlags(cmd)
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log every collection and batch")
 	_ = cmd.MarkFlagRequired("uri")

@@ -56,6 +56,11 @@ type Options struct {
 	// Restart forgets the recorded progress of this restore and starts
 	// over.
 	Restart bool
+	// ExactCount makes the final check count every document of every
+	// target collection instead of reading the count the server records
+	// (which is confirmed by an exact count whenever it differs from the
+	// expected figure; see countDocuments).
+	ExactCount bool
 }
 
 func (o *Options) normalize() error {

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"golang.org/x/sync/errgroup"
 )
@@ -52,9 +51,9 @@ func (r *runner) restoreNamespace(ctx context.Context, p *planned) error {
 				return err
 			}
 		}
-		pre, err := coll.CountDocuments(ctx, bson.D{})
+		pre, err := countDocuments(ctx, coll, 0, false)
 		if err != nil {
-			return fmt.Errorf("count %s: %w", p.target, err)
+			return err
 		}
 		rec = NamespaceRecord{Source: p.ns.Name(), Target: p.target, Phase: PhaseCreated, PreCount: pre}
 		if err := r.e.Progress.SaveNamespace(ctx, r.run, rec); err != nil {

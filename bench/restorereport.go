@@ -67,6 +67,10 @@ func (rp *report) restoreSection(w func(string, ...any), met func(bool) string) 
 			rows = append(rows, fmt.Sprintf("| `%s` | **target**: snapex restore's wall time ÷ mongorestore's | %.2f× | | | | | goal ≤ 1.5× | %s |", ds, r, met(r <= 1.5)))
 		}
 		rows = append(rows, fmt.Sprintf("| `%s` | **target**: snapex restore peak RSS | %s MiB | | | | | goal < 256 MiB | %s |", ds, mib(sx.rss), met(sx.rss < rssTarget)))
+		if ceil, ok := rp.serverCeiling(ds); ok {
+			rows = append(rows, fmt.Sprintf("| `%s` | **bound**: the server-bound ceiling — the fewest server CPU s any contender needed ÷ the most server cores any reached | %s s | | | | | snapex at %.0f %% of it; 3× the faster mongoimport means %s s | — |",
+				ds, secs(ceil), 100*ceil.Seconds()/sx.median.Seconds(), secs(rp.importThird(ds))))
+		}
 	}
 	if len(rows) == 0 {
 		return
@@ -110,4 +114,40 @@ func (rp *report) parquetSection(w func(string, ...any), met func(bool) string) 
 	for _, r := range rows {
 		w("%s\n", r)
 	}
+}
+
+// serverCeiling is the shortest wall time any client could restore ds in
+// against this server: the least server CPU time any server-bound
+// contender needed (the server's own work to store the documents) spread
+// over the most cores the server was seen to use. When it is close to
+// snapex's wall time, the server, not the client, decides the result.
+func (rp *report) serverCeiling(ds string) (time.Duration, bool) {
+	var least time.Duration
+	var cores float64
+	for _, c := range restoreContenders {
+		cl := rp.Cells[ds][c]
+		s, ok := rp.stat(ds, c)
+		if c == cRestoreParse || cl == nil || !ok {
+			continue
+		}
+		sc := serverCPU(cl)
+		if sc <= 0 {
+			continue
+		}
+		if least == 0 || sc < least {
+			least = sc
+		}
+		cores = max(cores, sc.Seconds()/s.median.Seconds())
+	}
+	if least == 0 || cores <= 0 {
+		return 0, false
+	}
+	return time.Duration(float64(least) / max(cores, 1)), true
+}
+
+// importThird is a third of the faster mongoimport's wall time: what 3×
+// mongoimport's speed means, to set beside the server-bound ceiling.
+func (rp *report) importThird(ds string) time.Duration {
+	_, imp, _ := rp.fastest(ds, cRestoreImport, cRestoreImportPar)
+	return imp.median / 3
 }

@@ -50,7 +50,7 @@ func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Buc
 			key := fileKey(job, u, p.NextChunk)
 			var docs, bytes int64
 			if fc != nil {
-				docs, bytes, eof, err = fc.WriteFile(ctx, dest, key, r, doc, e.ChunkBytes)
+				docs, bytes, eof, err = fc.WriteFile(ctx, dest, key, r, doc, e.ChunkBytes, live.add)
 			} else {
 				docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.ChunkBytes, u.coll.BSONBytes-p.BytesDone, 2*runtime.GOMAXPROCS(0), live)
 			}

@@ -23,8 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -126,13 +126,13 @@ func (w writeOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
 
 // WriteFile implements format.Collection: row groups of at most rows
 // documents or rowGroupBytes of BSON, streamed to the upload as each is
-// complete.
-func (c *Collection) WriteFile(ctx context.Context, dest blob.Bucket, key string, r format.Documents, first bson.Raw, limit int64) (docs, size int64, eof bool, err error) {
+// complete; progress is told of each row group once it is written.
+func (c *Collection) WriteFile(ctx context.Context, dest blob.Bucket, key string, r format.Documents, first bson.Raw, limit int64, progress func(docs, bytes int64)) (docs, size int64, eof bool, err error) {
 	w, err := dest.NewWriter(ctx, key, &blob.WriterOptions{ContentType: ContentType})
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("start %s: %w", key, err)
 	}
-	docs, size, eof, err = c.Write(ctx, writeOnly{w}, r, first, limit)
+	docs, size, eof, err = c.write(ctx, writeOnly{w}, r, first, limit, progress)
 	if err != nil {
 		_ = w.Abort()
 		return 0, 0, false, fmt.Errorf("%s: %w", key, err)
@@ -145,63 +145,127 @@ func (c *Collection) WriteFile(ctx context.Context, dest blob.Bucket, key string
 
 // Write writes one Parquet file to w (see WriteFile); w is not closed.
 func (c *Collection) Write(ctx context.Context, w io.Writer, r format.Documents, first bson.Raw, limit int64) (docs, size int64, eof bool, err error) {
+	return c.write(ctx, w, r, first, limit, nil)
+}
+
+// write reads the file's documents into row groups on the calling
+// goroutine and hands them to the pipeline (pipeline.go).
+func (c *Collection) write(ctx context.Context, w io.Writer, r format.Documents, first bson.Raw, limit int64, progress func(docs, bytes int64)) (docs, size int64, eof bool, err error) {
 	fw, err := pqarrow.NewFileWriter(c.schema.arrow, w, c.props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("parquet writer: %w", err)
 	}
-	rb := array.NewRecordBuilder(memory.DefaultAllocator, c.schema.arrow)
-	defer rb.Release()
-	app := newAppender(c.schema)
-	var rows int
-	var groupBytes int64
-	flush := func() error {
-		if rows == 0 {
-			return nil
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	bs := startBuilders(c.schema, runtime.GOMAXPROCS(0))
+	// Groups wait for the encoder in submission order; a slot of
+	// groupSlots is what bounds how many are in flight.
+	order := make(chan *group, cap(groupSlots))
+	werr := make(chan error, 1)
+	go func() { werr <- encode(fw, order, progress, cancel) }()
+	var cur *group
+	// acquire starts the next group once a slot is free.
+	acquire := func() error {
+		select {
+		case groupSlots <- struct{}{}:
+		case <-ctx.Done():
+			return context.Cause(ctx)
 		}
-		rec := rb.NewRecordBatch()
-		defer rec.Release()
-		rows, groupBytes = 0, 0
-		if err := fw.Write(rec); err != nil {
-			return fmt.Errorf("write row group: %w", err)
-		}
+		cur = newGroup()
+		cur.first = docs
 		return nil
 	}
+	// submit queues the current group for building and encoding.
+	submit := func() bool {
+		g := cur
+		cur = nil
+		order <- g
+		return bs.submit(ctx, g)
+	}
+	readErr := acquire()
 	doc := first
-	for {
-		if err := app.appendDoc(rb, doc); err != nil {
-			return 0, 0, false, fmt.Errorf("document %d: %w", docs, err)
-		}
+	for readErr == nil {
+		cur.raw = append(cur.raw, doc...)
+		cur.docs++
+		cur.size += int64(len(doc))
 		docs++
-		rows++
 		size += int64(len(doc))
-		groupBytes += int64(len(doc))
-		if rows >= c.rows || groupBytes >= rowGroupBytes {
-			if err := flush(); err != nil {
-				return 0, 0, false, err
+		if cur.docs >= int64(c.rows) || cur.size >= rowGroupBytes {
+			if !submit() {
+				readErr = context.Cause(ctx)
+				break
+			}
+			if size < limit {
+				if readErr = acquire(); readErr != nil {
+					break
+				}
 			}
 		}
 		if size >= limit {
 			break
 		}
-		doc, err = r.Next()
-		if errors.Is(err, io.EOF) {
-			eof = true
+		doc, readErr = r.Next()
+		if errors.Is(readErr, io.EOF) {
+			eof, readErr = true, nil
 			break
 		}
-		if err != nil {
-			return 0, 0, false, fmt.Errorf("read: %w", err)
+		if readErr != nil {
+			readErr = fmt.Errorf("read: %w", readErr)
+			break
 		}
 		if docs&1023 == 0 {
-			if cause := context.Cause(ctx); cause != nil {
-				return 0, 0, false, cause
-			}
+			readErr = context.Cause(ctx)
 		}
 	}
-	if err := flush(); err != nil {
-		return 0, 0, false, err
+	if cur != nil {
+		if readErr == nil && cur.docs > 0 {
+			submit()
+		} else {
+			cur.freeRaw()
+			<-groupSlots
+		}
+	}
+	close(order)
+	encErr := <-werr
+	bs.close()
+	if readErr == nil {
+		readErr = encErr
+	}
+	if readErr == nil {
+		readErr = context.Cause(ctx)
+	}
+	if readErr != nil {
+		return 0, 0, false, readErr
 	}
 	if err := fw.Close(); err != nil {
 		return 0, 0, false, fmt.Errorf("finish parquet file: %w", err)
 	}
 	return docs, size, eof, nil
+}
+
+// encode writes the groups' records to fw in order as each is built, and
+// frees each group's slot. After a failure it cancels the file (so the
+// reader stops) and keeps draining, so that nothing upstream blocks.
+func encode(fw *pqarrow.FileWriter, order <-chan *group, progress func(docs, bytes int64), cancel context.CancelCauseFunc) error {
+	var failed error
+	for g := range order {
+		<-g.done
+		if failed == nil && g.err != nil {
+			failed = g.err
+			cancel(failed)
+		}
+		if failed == nil {
+			if err := fw.Write(g.rec); err != nil {
+				failed = fmt.Errorf("write row group: %w", err)
+				cancel(failed)
+			} else if progress != nil {
+				progress(g.docs, g.size)
+			}
+		}
+		if g.rec != nil {
+			g.rec.Release()
+		}
+		<-groupSlots
+	}
+	return failed
 }

@@ -36,6 +36,8 @@ type Collection interface {
 	// documents after it from r, until limit bytes of BSON or the end of
 	// the collection. It reports the documents and BSON bytes the file
 	// holds and whether the collection ended. On error nothing is left at
-	// key that was not there before.
-	WriteFile(ctx context.Context, dest blob.Bucket, key string, r Documents, first bson.Raw, limit int64) (docs, size int64, eof bool, err error)
+	// key that was not there before. progress (may be nil) is told of the
+	// documents and BSON bytes of each part of the file as it is written,
+	// so progress moves inside a large file.
+	WriteFile(ctx context.Context, dest blob.Bucket, key string, r Documents, first bson.Raw, limit int64, progress func(docs, bytes int64)) (docs, size int64, eof bool, err error)
 }

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -124,39 +125,56 @@ type writeOnly struct{ w io.Writer }
 
 func (w writeOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
 
-// WriteFile implements format.Collection: row groups of at most rows
+// StartFile implements format.Collection: row groups of at most rows
 // documents or rowGroupBytes of BSON, streamed to the upload as each is
-// complete; progress is told of each row group once it is written.
-func (c *Collection) WriteFile(ctx context.Context, dest blob.Bucket, key string, r format.Documents, first bson.Raw, limit int64, progress func(docs, bytes int64)) (docs, size int64, eof bool, err error) {
+// encoded; progress is told of each row group once it is written.
+func (c *Collection) StartFile(ctx context.Context, dest blob.Bucket, key string, r format.Documents, first bson.Raw, limit int64, progress func(docs, bytes int64)) (docs, size int64, eof bool, finish func() error, err error) {
 	w, err := dest.NewWriter(ctx, key, &blob.WriterOptions{ContentType: ContentType})
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("start %s: %w", key, err)
+		err = fmt.Errorf("start %s: %w", key, err)
+		return 0, 0, false, func() error { return err }, err
 	}
-	docs, size, eof, err = c.write(ctx, writeOnly{w}, r, first, limit, progress)
+	docs, size, eof, wait, err := c.start(ctx, writeOnly{w}, r, first, limit, progress)
+	finish = func() error {
+		if err := wait(); err != nil {
+			_ = w.Abort()
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		if err := w.Close(); err != nil {
+			return fmt.Errorf("upload %s: %w", key, err)
+		}
+		return nil
+	}
 	if err != nil {
-		_ = w.Abort()
-		return 0, 0, false, fmt.Errorf("%s: %w", key, err)
+		_ = finish()
+		return 0, 0, false, func() error { return fmt.Errorf("%s: %w", key, err) }, fmt.Errorf("%s: %w", key, err)
 	}
-	if err := w.Close(); err != nil {
-		return 0, 0, false, fmt.Errorf("upload %s: %w", key, err)
+	return docs, size, eof, finish, nil
+}
+
+// Write writes one Parquet file to w (see StartFile); w is not closed.
+func (c *Collection) Write(ctx context.Context, w io.Writer, r format.Documents, first bson.Raw, limit int64) (docs, size int64, eof bool, err error) {
+	docs, size, eof, wait, err := c.start(ctx, w, r, first, limit, nil)
+	if werr := wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
+		return 0, 0, false, err
 	}
 	return docs, size, eof, nil
 }
 
-// Write writes one Parquet file to w (see WriteFile); w is not closed.
-func (c *Collection) Write(ctx context.Context, w io.Writer, r format.Documents, first bson.Raw, limit int64) (docs, size int64, eof bool, err error) {
-	return c.write(ctx, w, r, first, limit, nil)
-}
-
-// write reads the file's documents into row groups on the calling
-// goroutine and hands them to the pipeline (pipeline.go).
-func (c *Collection) write(ctx context.Context, w io.Writer, r format.Documents, first bson.Raw, limit int64, progress func(docs, bytes int64)) (docs, size int64, eof bool, err error) {
+// start reads one file's documents into row groups on the calling
+// goroutine and hands them to the pipeline (pipeline.go); wait returns
+// once the file is written to w, or failed. wait must be called, even
+// after an error.
+func (c *Collection) start(ctx context.Context, w io.Writer, r format.Documents, first bson.Raw, limit int64, progress func(docs, bytes int64)) (docs, size int64, eof bool, wait func() error, err error) {
 	fw, err := pqarrow.NewFileWriter(c.schema.arrow, w, c.props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("parquet writer: %w", err)
+		err = fmt.Errorf("parquet writer: %w", err)
+		return 0, 0, false, func() error { return err }, err
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	bs := startBuilders(c.schema, runtime.GOMAXPROCS(0))
 	// Groups wait for the encoder in submission order; a slot of
 	// groupSlots is what bounds how many are in flight.
@@ -226,21 +244,31 @@ func (c *Collection) write(ctx context.Context, w io.Writer, r format.Documents,
 		}
 	}
 	close(order)
-	encErr := <-werr
-	bs.close()
-	if readErr == nil {
-		readErr = encErr
+	if readErr != nil {
+		cancel(readErr)
 	}
-	if readErr == nil {
-		readErr = context.Cause(ctx)
+	var once sync.Once
+	var result error
+	wait = func() error {
+		once.Do(func() {
+			defer cancel(nil)
+			result = <-werr
+			bs.close()
+			if result == nil {
+				result = context.Cause(ctx)
+			}
+			if result == nil {
+				if err := fw.Close(); err != nil {
+					result = fmt.Errorf("finish parquet file: %w", err)
+				}
+			}
+		})
+		return result
 	}
 	if readErr != nil {
-		return 0, 0, false, readErr
+		return 0, 0, false, wait, readErr
 	}
-	if err := fw.Close(); err != nil {
-		return 0, 0, false, fmt.Errorf("finish parquet file: %w", err)
-	}
-	return docs, size, eof, nil
+	return docs, size, eof, wait, nil
 }
 
 // encode writes the groups' records to fw in order as each is built, and

@@ -17,10 +17,10 @@ import (
 type appender struct {
 	s    *Schema
 	root *slot
-	doc  *array.StringBuilder // full-document column, nil when off
-	json []byte               // Extended JSON scratch
-	wrap []byte               // BSON scratch for a lone value
-	hex  [24]byte             // ObjectId scratch
+	doc  *slot    // full-document column, nil when off
+	json []byte   // Extended JSON scratch
+	wrap []byte   // BSON scratch for a lone value
+	hex  [24]byte // ObjectId scratch
 	ten  *big.Int
 }
 
@@ -32,6 +32,55 @@ type slot struct {
 	b    array.Builder
 	kids []*slot // struct fields, in column order
 	elem *slot   // list element
+	// n and data are the values and bytes the builder held in the last
+	// record: cutting a record hands the builder's buffers over, and
+	// growing new ones by doubling copied each value several times.
+	n, data int
+}
+
+// binaryOf is b's variable-length builder, or nil.
+func binaryOf(b array.Builder) *array.BinaryBuilder {
+	switch b := b.(type) {
+	case *array.StringBuilder:
+		return b.BinaryBuilder
+	case *array.BinaryBuilder:
+		return b
+	}
+	return nil
+}
+
+// measure notes how much s and its descendants hold, before the record
+// is cut.
+func (s *slot) measure() {
+	if s.b != nil {
+		s.n = s.b.Len()
+		if bb := binaryOf(s.b); bb != nil {
+			s.data = bb.DataLen()
+		}
+	}
+	for _, k := range s.kids {
+		k.measure()
+	}
+	if s.elem != nil {
+		s.elem.measure()
+	}
+}
+
+// reserve gives the empty builders room for as much as the last record
+// held and a sixteenth more.
+func (s *slot) reserve() {
+	if s.b != nil {
+		s.b.Reserve(s.n + s.n/16)
+		if bb := binaryOf(s.b); bb != nil {
+			bb.ReserveData(s.data + s.data/16)
+		}
+	}
+	for _, k := range s.kids {
+		k.reserve()
+	}
+	if s.elem != nil {
+		s.elem.reserve()
+	}
 }
 
 func newSlot(c *column, b array.Builder) *slot {
@@ -56,9 +105,28 @@ func newAppender(s *Schema, rb *array.RecordBuilder) *appender {
 		a.root.kids = append(a.root.kids, newSlot(ch, rb.Field(i)))
 	}
 	if s.document != "" {
-		a.doc = rb.Field(len(s.root.children)).(*array.StringBuilder)
+		a.doc = &slot{c: &column{name: s.document}, b: rb.Field(len(s.root.children))}
 	}
 	return a
+}
+
+// record cuts the rows appended so far as a record, noting their size
+// for reserve.
+func (a *appender) record(rb *array.RecordBuilder) arrow.RecordBatch {
+	a.root.measure()
+	if a.doc != nil {
+		a.doc.measure()
+	}
+	return rb.NewRecordBatch()
+}
+
+// reserve readies the empty builders for as much as the last record held;
+// called when a record starts, so an idle builder holds no buffers.
+func (a *appender) reserve() {
+	a.root.reserve()
+	if a.doc != nil {
+		a.doc.reserve()
+	}
 }
 
 // appendDoc adds one top-level document as a row.
@@ -71,7 +139,7 @@ func (a *appender) appendDoc(doc bson.Raw) error {
 		if a.json, err = ejson.AppendDocument(a.json[:0], doc); err != nil {
 			return fmt.Errorf("extended JSON of the document: %w", err)
 		}
-		a.doc.BinaryBuilder.Append(a.json)
+		a.doc.b.(*array.StringBuilder).BinaryBuilder.Append(a.json)
 	}
 	return nil
 }

@@ -102,6 +102,7 @@ func (b *builders) run(s *Schema) {
 
 // buildGroup appends every document of g and cuts the record.
 func buildGroup(app *appender, rb *array.RecordBuilder, g *group) error {
+	app.reserve()
 	var n int64
 	for raw := g.raw; len(raw) > 0; n++ {
 		size := int(uint32(raw[0]) | uint32(raw[1])<<8 | uint32(raw[2])<<16 | uint32(raw[3])<<24)
@@ -110,7 +111,7 @@ func buildGroup(app *appender, rb *array.RecordBuilder, g *group) error {
 		}
 		raw = raw[size:]
 	}
-	g.rec = rb.NewRecordBatch()
+	g.rec = app.record(rb)
 	return nil
 }
 

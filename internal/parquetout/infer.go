@@ -161,3 +161,51 @@ func (s *decimalShape) observe(d bson.Decimal128) {
 func (s *decimalShape) fits() bool {
 	return !s.special && s.scale <= 38 && s.intDigits+s.scale <= 38
 }
+
+// merge adds o, observed from documents after those of n, into n: the
+// result is what observing both in turn gives — types and decimal shapes
+// combine, new field names follow n's in o's order, and a level past
+// maxFields or maxDepth in either is Extended JSON. o's subtrees are
+// taken over, not copied.
+func (n *node) merge(o *node) {
+	n.types |= o.types
+	n.dec.merge(o.dec)
+	if o.elem != nil {
+		if n.elem == nil {
+			n.elem = &node{}
+		}
+		n.elem.merge(o.elem)
+	}
+	if n.asJSON {
+		return
+	}
+	if o.asJSON {
+		n.toJSON()
+		return
+	}
+	if o.fields == nil {
+		return
+	}
+	if n.fields == nil {
+		n.fields = map[string]*node{}
+	}
+	for _, k := range o.order {
+		c := n.fields[k]
+		if c == nil {
+			if len(n.order) >= maxFields {
+				n.toJSON()
+				return
+			}
+			n.fields[k] = o.fields[k]
+			n.order = append(n.order, k)
+			continue
+		}
+		c.merge(o.fields[k])
+	}
+}
+
+func (s *decimalShape) merge(o decimalShape) {
+	s.special = s.special || o.special
+	s.scale = max(s.scale, o.scale)
+	s.intDigits = max(s.intDigits, o.intDigits)
+}

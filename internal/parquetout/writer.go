@@ -95,13 +95,9 @@ type Collection struct {
 // NewCollection returns the writer of files with schema s.
 func NewCollection(s *Schema, po *atlas.ParquetOptions) (*Collection, error) {
 	var codec compress.Compression
-	level := compress.DefaultCompressionLevel
 	switch po.Compression {
 	case "zstd", "":
-		// zstd's fastest level: the one encoder of a file is what bounds
-		// its speed, and level 1 took ~8 % less of its CPU than the
-		// default (3) for ~2 % more output on the benchmark's documents.
-		codec, level = compress.Codecs.Zstd, 1
+		codec = compress.Codecs.Zstd
 	case "snappy":
 		codec = compress.Codecs.Snappy
 	case "gzip":
@@ -115,7 +111,6 @@ func NewCollection(s *Schema, po *atlas.ParquetOptions) (*Collection, error) {
 	}
 	props := parquet.NewWriterProperties(
 		parquet.WithCompression(codec),
-		parquet.WithCompressionLevel(level),
 		parquet.WithMaxRowGroupLength(int64(rows)),
 		parquet.WithCreatedBy("snapex"),
 		parquet.WithAllocator(memory.DefaultAllocator),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -27,11 +28,18 @@ func newTestCollection(t *testing.T, n, rows int) *Collection {
 }
 
 // TestProgressPerRowGroup: progress moves once per row group written,
-// adding up to the file, and the file holds those row groups in order.
+// adding up to the file, and the file holds those row groups in order,
+// also when the documents fill the last row group exactly.
 func TestProgressPerRowGroup(t *testing.T) {
-	const docs, rows = 2500, 300
-	c := newTestCollection(t, docs, rows)
-	src := newGenerated(docs)
+	for _, docs := range []int64{2500, 2400} {
+		t.Run(fmt.Sprint(docs), func(t *testing.T) { testProgressPerRowGroup(t, docs) })
+	}
+}
+
+func testProgressPerRowGroup(t *testing.T, docs int64) {
+	const rows = 300
+	c := newTestCollection(t, int(docs), rows)
+	src := newGenerated(int(docs))
 	first, _ := src.Next()
 	var out bytes.Buffer
 	var calls, gotDocs, gotBytes int64

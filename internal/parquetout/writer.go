@@ -181,38 +181,67 @@ func (c *Collection) start(ctx context.Context, w io.Writer, r format.Documents,
 	order := make(chan *group, cap(groupSlots))
 	werr := make(chan error, 1)
 	go func() { werr <- encode(fw, order, progress, cancel) }()
-	var cur *group
-	// acquire starts the next group once a slot is free.
+	var (
+		cur   *group
+		piece []byte
+	)
+	// acquire starts the next group once a slot is free, and hands it to
+	// a builder, which takes its pieces as they come.
 	acquire := func() error {
 		select {
 		case groupSlots <- struct{}{}:
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
-		cur = newGroup()
-		cur.first = docs
+		g := newGroup(docs)
+		order <- g // the encoder frees the slot, whatever becomes of g
+		if !bs.submit(ctx, g) {
+			return context.Cause(ctx)
+		}
+		cur, piece = g, getPiece()
 		return nil
 	}
-	// submit queues the current group for building and encoding.
-	submit := func() bool {
-		g := cur
+	// send passes the piece read so far to the current group's builder.
+	send := func() error {
+		select {
+		case cur.pieces <- piece:
+			piece = nil
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	// end closes the current group: complete, or aborted after an error.
+	end := func(aborted bool) {
+		if piece != nil {
+			if len(piece) > 0 && !aborted && send() != nil {
+				aborted = true
+			}
+			if piece != nil {
+				putPiece(piece)
+				piece = nil
+			}
+		}
+		cur.aborted = aborted
+		close(cur.pieces)
 		cur = nil
-		order <- g
-		return bs.submit(ctx, g)
 	}
 	readErr := acquire()
 	doc := first
 	for readErr == nil {
-		cur.raw = append(cur.raw, doc...)
+		if len(piece)+len(doc) > pieceBytes && len(piece) > 0 {
+			if readErr = send(); readErr != nil {
+				break
+			}
+			piece = getPiece()
+		}
+		piece = append(piece, doc...)
 		cur.docs++
 		cur.size += int64(len(doc))
 		docs++
 		size += int64(len(doc))
 		if cur.docs >= int64(c.rows) || cur.size >= rowGroupBytes {
-			if !submit() {
-				readErr = context.Cause(ctx)
-				break
-			}
+			end(false)
 			if size < limit {
 				if readErr = acquire(); readErr != nil {
 					break
@@ -235,18 +264,15 @@ func (c *Collection) start(ctx context.Context, w io.Writer, r format.Documents,
 			readErr = context.Cause(ctx)
 		}
 	}
-	if cur != nil {
-		if readErr == nil && cur.docs > 0 {
-			submit()
-		} else {
-			cur.freeRaw()
-			<-groupSlots
-		}
-	}
-	close(order)
 	if readErr != nil {
 		cancel(readErr)
 	}
+	if cur != nil {
+		// A group left empty (the collection ended right after a full
+		// one) is built into no record at all.
+		end(readErr != nil)
+	}
+	close(order)
 	var once sync.Once
 	var result error
 	wait = func() error {
@@ -282,7 +308,7 @@ func encode(fw *pqarrow.FileWriter, order <-chan *group, progress func(docs, byt
 			failed = g.err
 			cancel(failed)
 		}
-		if failed == nil {
+		if failed == nil && g.rec != nil { // no record: an empty group
 			if err := fw.Write(g.rec); err != nil {
 				failed = fmt.Errorf("write row group: %w", err)
 				cancel(failed)

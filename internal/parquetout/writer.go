@@ -95,9 +95,14 @@ type Collection struct {
 // NewCollection returns the writer of files with schema s.
 func NewCollection(s *Schema, po *atlas.ParquetOptions) (*Collection, error) {
 	var codec compress.Compression
+	level := compress.DefaultCompressionLevel
 	switch po.Compression {
 	case "zstd", "":
-		codec = compress.Codecs.Zstd
+		// zstd's fastest level: a file's one encoder bounds its speed,
+		// and level 1 wrote the benchmark's 100 MiB collection as one
+		// file in ~30 % less time than the default level 3, for 2 % more
+		// output (12 % more on lorem-ipsum text).
+		codec, level = compress.Codecs.Zstd, 1
 	case "snappy":
 		codec = compress.Codecs.Snappy
 	case "gzip":
@@ -111,6 +116,7 @@ func NewCollection(s *Schema, po *atlas.ParquetOptions) (*Collection, error) {
 	}
 	props := parquet.NewWriterProperties(
 		parquet.WithCompression(codec),
+		parquet.WithCompressionLevel(level),
 		parquet.WithMaxRowGroupLength(int64(rows)),
 		parquet.WithCreatedBy("snapex"),
 		parquet.WithAllocator(memory.DefaultAllocator),

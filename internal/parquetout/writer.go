@@ -38,9 +38,8 @@ import (
 
 // rowGroupBytes closes a row group after this much BSON input whatever
 // rowGroupRows says: a row group is built in memory before it is
-// written, so this bounds each collection writer's memory. Measured
-// (TestMemoryStaysBounded): ~55 MiB live heap per collection being
-// written, of which ~16 MiB are zstd's history buffers.
+// written, so this and groupSlots bound the writers' memory. Measured
+// (TestMemoryStaysBounded): ~50 MiB live heap for one file.
 const rowGroupBytes = 8 << 20
 
 // ContentType is the MIME type of Parquet files.

@@ -37,6 +37,9 @@ func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Buc
 			return fmt.Errorf("resume %s.%s on %s after %d documents: %w", u.key.DB, u.key.Coll, u.key.ReplicaSet, p.DocsDone, err)
 		}
 	}
+	if fc != nil {
+		return exportFormatted(ctx, fc, dest, log, r, job, u, p, e.ChunkBytes, live)
+	}
 	for {
 		if cause := context.Cause(ctx); cause != nil {
 			return cause
@@ -49,11 +52,7 @@ func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Buc
 		if !eof {
 			key := fileKey(job, u, p.NextChunk)
 			var docs, bytes int64
-			if fc != nil {
-				docs, bytes, eof, err = fc.WriteFile(ctx, dest, key, r, doc, e.ChunkBytes)
-			} else {
-				docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.ChunkBytes, u.coll.BSONBytes-p.BytesDone, 2*runtime.GOMAXPROCS(0), live)
-			}
+			docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.ChunkBytes, u.coll.BSONBytes-p.BytesDone, 2*runtime.GOMAXPROCS(0), live)
 			if err != nil {
 				return err
 			}

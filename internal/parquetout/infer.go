@@ -64,27 +64,33 @@ func (n *node) observeDoc(doc bson.Raw, depth int) error {
 	if n.fields == nil {
 		n.fields = map[string]*node{}
 	}
-	elems, err := doc.Elements()
+	it, err := iterDoc(doc)
 	if err != nil {
 		return err
 	}
-	for _, e := range elems {
-		k := e.Key()
-		c := n.fields[k]
+	for {
+		k, v, ok, err := it.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		c := n.fields[string(k)]
 		if c == nil {
 			if len(n.order) >= maxFields {
 				n.toJSON()
 				return nil
 			}
 			c = &node{}
-			n.fields[k] = c
-			n.order = append(n.order, k)
+			name := string(k)
+			n.fields[name] = c
+			n.order = append(n.order, name)
 		}
-		if err := c.observe(e.Value(), depth+1); err != nil {
+		if err := c.observe(v, depth+1); err != nil {
 			return err
 		}
 	}
-	return nil
 }
 
 // toJSON turns a document level into an Extended JSON column and frees
@@ -102,16 +108,23 @@ func (n *node) observe(v bson.RawValue, depth int) error {
 	n.types |= bit(v.Type)
 	switch v.Type {
 	case bson.TypeEmbeddedDocument:
-		return n.observeDoc(v.Document(), depth)
+		return n.observeDoc(v.Value, depth)
 	case bson.TypeArray:
 		if n.elem == nil {
 			n.elem = &node{}
 		}
-		vals, err := v.Array().Values()
+		it, err := iterDoc(v.Value)
 		if err != nil {
 			return err
 		}
-		for _, ev := range vals {
+		for {
+			_, ev, ok, err := it.next()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
 			if err := n.elem.observe(ev, depth+1); err != nil {
 				return err
 			}

@@ -32,10 +32,17 @@ type Format interface {
 
 // Collection writes the data files of one collection.
 type Collection interface {
-	// WriteFile uploads one data file at key holding first and the
+	// StartFile begins one data file at key holding first and the
 	// documents after it from r, until limit bytes of BSON or the end of
-	// the collection. It reports the documents and BSON bytes the file
-	// holds and whether the collection ended. On error nothing is left at
-	// key that was not there before.
-	WriteFile(ctx context.Context, dest blob.Bucket, key string, r Documents, first bson.Raw, limit int64) (docs, size int64, eof bool, err error)
+	// the collection. It returns once it has taken the file's documents
+	// from r, reporting how many, their BSON bytes and whether the
+	// collection ended, while the file may still be encoding and
+	// uploading: finish waits for that and reports whether the file is
+	// now at key. So the caller may read the next file while this one
+	// finishes. finish must be called exactly once, also after an error
+	// or the end of ctx; a file that fails, in StartFile or in finish,
+	// leaves nothing at key that was not there before. progress (may be
+	// nil) is told of the documents and BSON bytes of each part of the
+	// file once it is written, so progress moves inside a large file.
+	StartFile(ctx context.Context, dest blob.Bucket, key string, r Documents, first bson.Raw, limit int64, progress func(docs, bytes int64)) (docs, size int64, eof bool, finish func() error, err error)
 }

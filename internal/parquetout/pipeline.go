@@ -1,0 +1,159 @@
+package parquetout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// A Parquet file is written by one goroutine (pqarrow encodes and
+// compresses a row group's columns in turn, into one stream), but turning
+// BSON into Arrow arrays is independent per row group. So a file is a
+// pipeline: the caller reads documents into row groups, builders (one
+// per core) turn each group into an Arrow record, and one encoder writes
+// the records in order. The encoder takes about half of the CPU, so on
+// two cores it is what bounds a file; the engine overlaps a collection's
+// files so that two encoders can run.
+//
+// Memory: a group's documents go to its builder in pieces of pieceBytes
+// as they are read, so a group holds a few pieces and its record as it
+// grows, then its record until written; a process-wide budget of groups
+// (groupSlots) bounds them whatever the number of files being written at
+// once.
+
+// groupSlots admits a row group into a pipeline; it is released once the
+// group's record is written (or dropped). A slot holds at most its record
+// (~1.2× rowGroupBytes on our documents) and three or four pieces.
+// GOMAXPROCS + 1 keeps a group being encoded, one built and waiting, and
+// one being read and built per spare core, which kept a file's encoder
+// busy.
+var groupSlots = make(chan struct{}, runtime.GOMAXPROCS(0)+1)
+
+// pieceBytes is about how much BSON goes from the reader to a builder at
+// once.
+const pieceBytes = 1 << 20
+
+// piecePool recycles pieces between groups and files.
+var piecePool sync.Pool // *[]byte
+
+func getPiece() []byte {
+	if p, ok := piecePool.Get().(*[]byte); ok {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, pieceBytes+pieceBytes/4)
+}
+
+func putPiece(b []byte) {
+	if cap(b) >= pieceBytes {
+		piecePool.Put(&b)
+	}
+}
+
+// group is one row group on its way from the reader to the file.
+type group struct {
+	// pieces carry the documents' BSON, back to back, to the builder;
+	// closed after the last one.
+	pieces chan []byte
+	// aborted, set before pieces is closed, means the reader stopped
+	// mid-group: the builder fails the group instead of cutting it short.
+	aborted bool
+	first   int64 // the file's document number of the first document
+	docs    int64
+	size    int64
+	rec     arrow.RecordBatch
+	err     error
+	done    chan struct{}
+}
+
+func newGroup(first int64) *group {
+	return &group{pieces: make(chan []byte, 2), first: first, done: make(chan struct{})}
+}
+
+// builders turn groups into records, each goroutine with its own
+// RecordBuilder.
+type builders struct {
+	tasks chan *group
+	wg    sync.WaitGroup
+}
+
+// startBuilders starts n builders of records of schema s.
+func startBuilders(s *Schema, n int) *builders {
+	b := &builders{tasks: make(chan *group)}
+	b.wg.Add(n)
+	for range n {
+		go b.run(s)
+	}
+	return b
+}
+
+func (b *builders) run(s *Schema) {
+	defer b.wg.Done()
+	rb := array.NewRecordBuilder(memory.DefaultAllocator, s.arrow)
+	defer rb.Release()
+	app := newAppender(s, rb)
+	broken := false
+	for g := range b.tasks {
+		if broken {
+			g.err = errors.New("an earlier row group failed")
+		} else {
+			g.err = buildGroup(app, rb, g)
+		}
+		// Whatever happened, take every piece, so the reader never
+		// blocks on this group.
+		for p := range g.pieces {
+			putPiece(p)
+		}
+		if g.err == nil && g.aborted {
+			g.err = errors.New("the file was abandoned mid-row group")
+		}
+		// A failed or abandoned group leaves rb's columns uneven.
+		broken = broken || g.err != nil
+		close(g.done)
+	}
+}
+
+// buildGroup appends every document of g and cuts the record.
+func buildGroup(app *appender, rb *array.RecordBuilder, g *group) error {
+	app.reserve()
+	n := g.first
+	for p := range g.pieces {
+		for raw := p; len(raw) > 0; n++ {
+			size := int(uint32(raw[0]) | uint32(raw[1])<<8 | uint32(raw[2])<<16 | uint32(raw[3])<<24)
+			if err := app.appendDoc(raw[:size]); err != nil {
+				putPiece(p)
+				return fmt.Errorf("document %d: %w", n, err)
+			}
+			raw = raw[size:]
+		}
+		putPiece(p)
+	}
+	if g.aborted || n == g.first {
+		return nil // run fails an aborted group; rb is never cut
+	}
+	g.rec = app.record(rb)
+	return nil
+}
+
+// close stops the builders once every submitted group is built.
+func (b *builders) close() {
+	close(b.tasks)
+	b.wg.Wait()
+}
+
+// submit hands g to a builder, or fails it when ctx ends first.
+func (b *builders) submit(ctx context.Context, g *group) bool {
+	select {
+	case b.tasks <- g:
+		return true
+	case <-ctx.Done():
+		g.err = context.Cause(ctx)
+		close(g.done)
+		return false
+	}
+}

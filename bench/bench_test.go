@@ -59,3 +59,15 @@ func TestParseListKeepsCanonicalOrder(t *testing.T) {
 		t.Fatal("unknown contender accepted")
 	}
 }
+
+// TestInFlightReadsServerLog checks that the in-flight note is read from
+// the server's log line, whose durations slog writes as strings.
+func TestInFlightReadsServerLog(t *testing.T) {
+	out := `{"level":"INFO","msg":"other"}` + "\n" +
+		`{"time":"2026-12-05T03:29:05Z","level":"INFO","msg":"small collections in flight","job":"j","highest":256,"shortestWrite":"21.252559ms","meanWrite":"40.072673ms","meanEncode":"287.782µs"}` + "\n"
+	got := inFlight(out)
+	want := "up to 256 small collections in flight (single-request writes: shortest 21.25ms, mean 40.07ms; mean encode of a small block 288µs)"
+	if got != want {
+		t.Fatalf("inFlight = %q, want %q", got, want)
+	}
+}

@@ -359,15 +359,34 @@ func verifyLines(dir string, want int64) error {
 func inFlight(out string) string {
 	for _, line := range strings.Split(out, "\n") {
 		var rec struct {
-			Msg        string        `json:"msg"`
-			Highest    int           `json:"highest"`
-			Shortest   time.Duration `json:"shortestWrite"` // slog's JSON writes durations in ns
-			MeanWrite  time.Duration `json:"meanWrite"`
-			MeanEncode time.Duration `json:"meanEncode"`
+			Msg        string      `json:"msg"`
+			Highest    int         `json:"highest"`
+			Shortest   logDuration `json:"shortestWrite"`
+			MeanWrite  logDuration `json:"meanWrite"`
+			MeanEncode logDuration `json:"meanEncode"`
 		}
 		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "small collections in flight" {
-			return fmt.Sprintf("up to %d small collections in flight (single-request writes: shortest %s, mean %s; mean encode of a small block %s)", rec.Highest, rec.Shortest.Round(10*time.Microsecond), rec.MeanWrite.Round(10*time.Microsecond), rec.MeanEncode.Round(time.Microsecond))
+			return fmt.Sprintf("up to %d small collections in flight (single-request writes: shortest %s, mean %s; mean encode of a small block %s)", rec.Highest, time.Duration(rec.Shortest).Round(10*time.Microsecond), time.Duration(rec.MeanWrite).Round(10*time.Microsecond), time.Duration(rec.MeanEncode).Round(time.Microsecond))
 		}
 	}
 	return ""
+}
+
+// logDuration reads a duration as slog's JSON handler writes it: a
+// string such as "21.25ms" (or a number of nanoseconds).
+type logDuration time.Duration
+
+func (d *logDuration) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) != nil {
+		var ns int64
+		if err := json.Unmarshal(b, &ns); err != nil {
+			return err
+		}
+		*d = logDuration(ns)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	*d = logDuration(v)
+	return err
 }

@@ -139,7 +139,7 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	// overlap, each holding at most one small block: as many as the
 	// store's latency asks for, within a byte budget (inflight.go).
 	large := make(chan struct{}, e.Parallelism)
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := newWorkerGroup(ctx)
 	for _, u := range units {
 		if progress[u.key].Done {
 			continue
@@ -219,28 +219,43 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 // objects, so as many as the store's latency asks for); it returns how
 // many it wrote.
 func (e *Engine) writeMetadata(ctx context.Context, dest blob.Bucket, snap *snapshot.Snapshot, prefix string, nss []*namespace, inFlight int) (int, error) {
+	// A fixed set of goroutines taking the next namespace, not one each:
+	// see workerGroup on why goroutines are kept.
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(1, inFlight))
-	for _, ns := range nss {
+	var next atomic.Int64
+	for range min(max(1, inFlight), len(nss)) {
 		g.Go(func() error {
-			md, err := snap.ReadMetadata(gctx, ns.units[0].key.ReplicaSet, ns.db, ns.coll)
-			if err != nil {
-				return fmt.Errorf("metadata of %s.%s: %w", ns.db, ns.coll, err)
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(nss) || gctx.Err() != nil {
+					return nil
+				}
+				if err := e.writeOneMetadata(gctx, dest, snap, prefix, nss[i]); err != nil {
+					return err
+				}
 			}
-			body, err := metadataJSON(md, ns.coll)
-			if err != nil {
-				return err
-			}
-			if err := dest.WriteAll(gctx, metadataKey(prefix, ns.db, ns.coll), body, &blob.WriterOptions{ContentType: "application/json"}); err != nil {
-				return fmt.Errorf("write metadata.json of %s.%s: %w", ns.db, ns.coll, err)
-			}
-			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return 0, err
 	}
 	return len(nss), nil
+}
+
+// writeOneMetadata uploads the metadata.json of one namespace.
+func (e *Engine) writeOneMetadata(ctx context.Context, dest blob.Bucket, snap *snapshot.Snapshot, prefix string, ns *namespace) error {
+	md, err := snap.ReadMetadata(ctx, ns.units[0].key.ReplicaSet, ns.db, ns.coll)
+	if err != nil {
+		return fmt.Errorf("metadata of %s.%s: %w", ns.db, ns.coll, err)
+	}
+	body, err := metadataJSON(md, ns.coll)
+	if err != nil {
+		return err
+	}
+	if err := dest.WriteAll(ctx, metadataKey(prefix, ns.db, ns.coll), body, &blob.WriterOptions{ContentType: "application/json"}); err != nil {
+		return fmt.Errorf("write metadata.json of %s.%s: %w", ns.db, ns.coll, err)
+	}
+	return nil
 }
 
 // tracker keeps exportStatus and the progress extension current as

@@ -37,8 +37,6 @@ type compressor struct {
 	tasks chan *block
 	wg    sync.WaitGroup
 	pool  sync.Pool // *block
-	gz    sync.Pool // *gzip.Writer
-	line  sync.Pool // *[]byte JSON buffers
 	// workers is how many goroutines encode.
 	workers int
 	// busyMeter times the encoding of small collections' blocks, which
@@ -51,7 +49,6 @@ func newCompressor(level, n int) *compressor {
 	n = defaultWorkers(n)
 	c := &compressor{level: level, tasks: make(chan *block), workers: n}
 	c.pool.New = func() any { return &block{raw: make([]byte, 0, blockBytes+64<<10)} }
-	c.line.New = func() any { b := make([]byte, 0, blockBytes*3/2); return &b }
 	c.wg.Add(n)
 	for i := 0; i < n; i++ {
 		go c.work()
@@ -92,11 +89,18 @@ func (c *compressor) put(b *block) {
 	}
 }
 
+// work encodes blocks until the compressor closes. Each worker keeps its
+// own JSON buffer and gzip writer for its whole life rather than taking
+// them from a sync.Pool: a pool is emptied by every other garbage
+// collection, which an export of thousands of small collections runs
+// often, and a new level-1 writer allocates and clears several hundred
+// KiB of tables.
 func (c *compressor) work() {
 	defer c.wg.Done()
+	var enc encoder
 	for b := range c.tasks {
 		start := time.Now()
-		b.err = c.encode(b)
+		b.err = enc.encode(b, c.level)
 		if len(b.raw) < blockBytes/2 {
 			c.add(time.Since(start))
 		}
@@ -104,12 +108,16 @@ func (c *compressor) work() {
 	}
 }
 
+// encoder is one worker's reusable encoding state.
+type encoder struct {
+	line []byte       // the block's JSON lines
+	zw   *gzip.Writer // nil until the first block
+}
+
 // encode writes the block's documents as canonical Extended JSON lines,
 // compressed into one gzip member.
-func (c *compressor) encode(b *block) error {
-	lp := c.line.Get().(*[]byte)
-	defer c.line.Put(lp)
-	buf := (*lp)[:0]
+func (e *encoder) encode(b *block, level int) error {
+	buf := e.line[:0]
 	for raw := b.raw; len(raw) > 0; {
 		n := int(uint32(raw[0]) | uint32(raw[1])<<8 | uint32(raw[2])<<16 | uint32(raw[3])<<24)
 		var err error
@@ -119,22 +127,23 @@ func (c *compressor) encode(b *block) error {
 		buf = append(buf, '\n')
 		raw = raw[n:]
 	}
-	*lp = buf
-	var zw *gzip.Writer
-	if v := c.gz.Get(); v != nil {
-		zw = v.(*gzip.Writer)
-		zw.Reset(&b.out)
-	} else {
-		var err error
-		if zw, err = gzip.NewWriterLevel(&b.out, c.level); err != nil {
-			return fmt.Errorf("gzip level %d: %w", c.level, err)
-		}
+	// Keep the buffer unless a block far larger than usual grew it.
+	if cap(buf) <= 2*blockBytes {
+		e.line = buf
 	}
-	defer c.gz.Put(zw)
-	if _, err := zw.Write(buf); err != nil {
+	if e.zw == nil {
+		zw, err := gzip.NewWriterLevel(&b.out, level)
+		if err != nil {
+			return fmt.Errorf("gzip level %d: %w", level, err)
+		}
+		e.zw = zw
+	} else {
+		e.zw.Reset(&b.out)
+	}
+	if _, err := e.zw.Write(buf); err != nil {
 		return err
 	}
-	return zw.Close()
+	return e.zw.Close()
 }
 
 // writeChunk uploads one data file that starts with first and takes

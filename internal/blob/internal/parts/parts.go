@@ -309,6 +309,31 @@ func (b *Body) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo implements io.WriterTo, so that io.Copy from a Body (the AWS
+// SDK reads every single-request body once for its CRC32 and, without
+// TLS, its SigV4 payload hash) writes the bytes as they are instead of
+// allocating a 32 KiB copy buffer for each request: for small objects
+// that buffer was most of what a PUT allocated. The lock is held across
+// the write, as the SDK's own request-body wrapper holds its lock across
+// WriteTo, so the buffer cannot be fenced (and reused) mid-write.
+func (b *Body) WriteTo(w io.Writer) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fenced {
+		return 0, errFenced
+	}
+	if b.off >= int64(len(b.data)) {
+		return 0, nil
+	}
+	rest := b.data[b.off:]
+	n, err := w.Write(rest)
+	b.off += int64(n)
+	if err == nil && n < len(rest) {
+		err = io.ErrShortWrite
+	}
+	return int64(n), err
+}
+
 // Seek implements io.Seeker.
 func (b *Body) Seek(offset int64, whence int) (int64, error) {
 	b.mu.Lock()

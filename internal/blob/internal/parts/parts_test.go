@@ -369,3 +369,37 @@ func TestBody(t *testing.T) {
 		t.Fatal("seek after fence")
 	}
 }
+
+// TestBodyWriteTo checks that io.Copy from a Body writes what is left
+// unread, leaves it at the end, starts over after a rewind, and fails
+// once fenced.
+func TestBodyWriteTo(t *testing.T) {
+	b := NewBody([]byte("hello world"))
+	if _, err := b.Seek(6, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if n, err := io.Copy(&out, b); n != 5 || err != nil || out.String() != "world" {
+		t.Fatalf("copy after seek = %d %v %q", n, err, out.String())
+	}
+	if b.Len() != 0 {
+		t.Fatalf("Len after copy = %d", b.Len())
+	}
+	if n, err := b.WriteTo(&out); n != 0 || err != nil {
+		t.Fatalf("WriteTo at end = %d, %v", n, err)
+	}
+	if _, err := b.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if _, err := io.Copy(&out, b); err != nil || out.String() != "hello world" {
+		t.Fatalf("copy after rewind = %v %q", err, out.String())
+	}
+	if _, err := b.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	b.Fence()
+	if _, err := b.WriteTo(&out); !errors.Is(err, errFenced) {
+		t.Fatalf("WriteTo after fence = %v", err)
+	}
+}

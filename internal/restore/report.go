@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-
 )
 
 // Report says what a restore did, namespace by namespace.

@@ -17,7 +17,7 @@ import (
 // resuming after the chunks p records, and queues progress after each
 // chunk into log. Memory stays bounded: the blocks in flight and the upload's part
 // buffers.
-func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Bucket, log *progressLog, snap *snapshot.Snapshot, job *atlas.ExportJob, u *unit, p atlas.Progress, live *liveUnit) error {
+func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Bucket, log *progressLog, snap *snapshot.Snapshot, job *atlas.ExportJob, u *unit, p atlas.Progress, live *liveUnit, slot *largeSlot) error {
 	p.ProgressKey = u.key
 	if u.coll.DataFile == "" || u.coll.DocumentCount == 0 {
 		p.Done = true
@@ -52,7 +52,7 @@ func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Buc
 		if !eof {
 			key := fileKey(job, u, p.NextChunk)
 			var docs, bytes int64
-			docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.ChunkBytes, u.coll.BSONBytes-p.BytesDone, 2*runtime.GOMAXPROCS(0), live)
+			docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.ChunkBytes, u.coll.BSONBytes-p.BytesDone, 2*runtime.GOMAXPROCS(0), live, slot)
 			if err != nil {
 				return err
 			}

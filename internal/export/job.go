@@ -138,7 +138,7 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	// are dominated by per-object latency (open, upload, record), so many
 	// overlap, each holding at most one small block: as many as the
 	// store's latency asks for, within a byte budget (inflight.go).
-	large := make(chan struct{}, e.Parallelism)
+	large := newLargeSlots(e.Parallelism)
 	g, gctx := newWorkerGroup(ctx)
 	for _, u := range units {
 		if progress[u.key].Done {
@@ -151,20 +151,17 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 			}
 			g.Go(func() error {
 				defer smalls.release(size)
-				return e.exportUnit(gctx, comp, dest, log, snap, job, u, start, t.liveFor(u.key, start))
+				return e.exportUnit(gctx, comp, dest, log, snap, job, u, start, t.liveFor(u.key, start), nil)
 			})
 			continue
 		}
-		select {
-		case large <- struct{}{}:
-		case <-gctx.Done():
-		}
-		if gctx.Err() != nil {
+		slot, err := large.acquire(gctx)
+		if err != nil {
 			break
 		}
 		g.Go(func() error {
-			defer func() { <-large }()
-			return e.exportUnit(gctx, comp, dest, log, snap, job, u, start, t.liveFor(u.key, start))
+			defer slot.release()
+			return e.exportUnit(gctx, comp, dest, log, snap, job, u, start, t.liveFor(u.key, start), slot)
 		})
 	}
 	if err := g.Wait(); err != nil {

@@ -156,8 +156,11 @@ func (e *encoder) encode(b *block, level int) error {
 // It reports the documents and BSON bytes the file holds and whether the
 // collection ended.
 // Every block handed to compression is counted in live (may be nil), so
-// progress shows inside a large data file.
-func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key string, r *snapshot.DocumentReader, first []byte, limit, want int64, depth int, live *liveUnit) (docs, size int64, eof bool, err error) {
+// progress shows inside a large data file. When the collection's last
+// document has been read, slot (nil for small collections) moves to
+// finishing, so that the next large collection starts while this file's
+// last blocks and upload requests complete.
+func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key string, r *snapshot.DocumentReader, first []byte, limit, want int64, depth int, live *liveUnit, slot *largeSlot) (docs, size int64, eof bool, err error) {
 	var (
 		w        blob.Writer
 		inflight chan *block
@@ -221,6 +224,9 @@ func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key strin
 			readErr = cause
 			break
 		}
+	}
+	if eof {
+		slot.finish(ctx)
 	}
 	if w == nil {
 		return c.writeSingle(ctx, dest, key, cur, readErr, docs, size, eof, live)

@@ -260,7 +260,8 @@ func (e *snapexEnv) runExport(dest, snapID string, info *datasetInfo, verify boo
 		}
 		time.Sleep(50 * time.Millisecond)
 		if err := c.do("GET", exports+"/"+job.ID, exportsAccept, nil, &job); err != nil {
-			return result{}, fmt.Errorf("poll export: %w", err)
+			out := p.out.String()
+			return result{}, fmt.Errorf("poll export: %w; server output:\n%s", err, out[max(0, len(out)-8<<10):])
 		}
 	}
 	wall := time.Since(start)

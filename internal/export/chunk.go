@@ -2,15 +2,15 @@ package export
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 
 	"runtime"
 
 	"github.com/snapex/snapex/internal/atlas"
 	"github.com/snapex/snapex/internal/blob"
+	"github.com/snapex/snapex/internal/export/format"
 	"github.com/snapex/snapex/internal/snapshot"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // exportUnit streams one collection of one replica set into data files,
@@ -37,36 +37,24 @@ func (e *Engine) exportUnit(ctx context.Context, comp *compressor, dest blob.Buc
 			return fmt.Errorf("resume %s.%s on %s after %d documents: %w", u.key.DB, u.key.Coll, u.key.ReplicaSet, p.DocsDone, err)
 		}
 	}
-	if fc != nil {
-		return exportFormatted(ctx, fc, dest, log, r, job, u, p, e.ChunkBytes, live)
+	if fc == nil {
+		fc = &ejsonFiles{c: comp, left: u.coll.BSONBytes - p.BytesDone, depth: 2 * runtime.GOMAXPROCS(0)}
 	}
-	for {
-		if cause := context.Cause(ctx); cause != nil {
-			return cause
-		}
-		doc, err := r.Next()
-		eof := errors.Is(err, io.EOF)
-		if err != nil && !eof {
-			return fmt.Errorf("read %s.%s on %s: %w", u.key.DB, u.key.Coll, u.key.ReplicaSet, err)
-		}
-		if !eof {
-			key := fileKey(job, u, p.NextChunk)
-			var docs, bytes int64
-			docs, bytes, eof, err = comp.writeChunk(ctx, dest, key, r, doc, e.ChunkBytes, u.coll.BSONBytes-p.BytesDone, 2*runtime.GOMAXPROCS(0), live, slot)
-			if err != nil {
-				return err
-			}
-			noteDocuments(dest, key, docs)
-			p.NextChunk++
-			p.DocsDone += docs
-			p.BytesDone += bytes
-		}
-		p.Done = eof
-		if err := log.add(ctx, p); err != nil {
-			return err
-		}
-		if eof {
-			return nil
-		}
-	}
+	return exportFiles(ctx, fc, dest, log, r, job, u, p, e.ChunkBytes, live, slot)
+}
+
+// ejsonFiles writes a collection's data files as Atlas does: gzipped
+// canonical Extended JSON, one document per line, compressed by the
+// engine's compressor in blocks on every core (startChunk).
+type ejsonFiles struct {
+	c     *compressor
+	left  int64 // BSON bytes of the collection not yet in a file
+	depth int   // blocks in flight per file
+}
+
+// StartFile implements format.Collection.
+func (f *ejsonFiles) StartFile(ctx context.Context, dest blob.Bucket, key string, r format.Documents, first bson.Raw, limit int64, progress func(docs, bytes int64)) (int64, int64, bool, func() error, error) {
+	docs, size, eof, finish, err := f.c.startChunk(ctx, dest, key, r, first, limit, f.left, f.depth, progress)
+	f.left -= size
+	return docs, size, eof, finish, err
 }

@@ -21,17 +21,21 @@ type startedFile struct {
 	finish      func() error
 }
 
-// exportFormatted is exportUnit for a format other than Extended JSON
-// (files of limit bytes of BSON), with r positioned after the documents p records. A file is started
-// while the previous one is still encoding and uploading (its encoder,
-// not the reading, bounds a format such as Parquet), so two files of a
-// collection can be encoded at once; the format's own budget bounds the
-// memory they hold. Progress is still recorded file after file, in order,
+// exportFiles writes a unit's data files (of limit bytes of BSON) in
+// fc's format, with r positioned after the documents p records. A file is
+// started while the previous one is still encoding and uploading, so the
+// reading of one file overlaps the last requests of the one before (two
+// store round trips per file, which at tens of milliseconds of latency
+// otherwise leave the cores idle between files) and, for a format whose
+// encoder bounds it such as Parquet, two files of a collection are
+// encoded at once; the format's own budget bounds the memory they hold.
+// Once the collection's last document is read, slot (nil for small
+// collections) moves to finishing so the next large collection starts. Progress is still recorded file after file, in order,
 // each once its file is at its key, exactly as if they were written one
 // at a time: a successor resumes at the first unrecorded file and
 // rewrites it, and any later one, under the same keys with the same
 // documents.
-func exportFormatted(ctx context.Context, fc format.Collection, dest blob.Bucket, log *progressLog, r *snapshot.DocumentReader, job *atlas.ExportJob, u *unit, p atlas.Progress, limit int64, live *liveUnit) (err error) {
+func exportFiles(ctx context.Context, fc format.Collection, dest blob.Bucket, log *progressLog, r *snapshot.DocumentReader, job *atlas.ExportJob, u *unit, p atlas.Progress, limit int64, live *liveUnit, slot *largeSlot) (err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var pending *startedFile
@@ -87,6 +91,9 @@ func exportFormatted(ctx context.Context, fc format.Collection, dest blob.Bucket
 		if err != nil {
 			_ = finish()
 			return err
+		}
+		if eof {
+			slot.finish(ctx)
 		}
 		started := &startedFile{key: key, docs: docs, bytes: bytes, eof: eof, finish: finish}
 		if pending != nil {

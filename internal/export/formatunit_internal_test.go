@@ -85,7 +85,7 @@ func formattedFixture(t *testing.T, docs int, limit int64, fc *scriptedFormat) (
 	log := &progressLog{ctx: context.Background(), last: time.Now().Add(time.Hour)}
 	job := &atlas.ExportJob{Prefix: "p", Options: &atlas.ExportOptions{Format: atlas.FormatParquet}}
 	u := &unit{key: atlas.ProgressKey{ReplicaSet: "rs0", DB: "db", Coll: "coll"}}
-	err := exportFormatted(context.Background(), fc, nil, log, r, job, u, atlas.Progress{}, limit, nil)
+	err := exportFiles(context.Background(), fc, nil, log, r, job, u, atlas.Progress{}, limit, nil, nil)
 	return log, err
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/snapex/snapex/internal/blob"
 	"github.com/snapex/snapex/internal/ejson"
-	"github.com/snapex/snapex/internal/snapshot"
+	"github.com/snapex/snapex/internal/export/format"
 )
 
 // blockBytes is how much BSON one compression task takes. Each block
@@ -146,21 +146,23 @@ func (e *encoder) encode(b *block, level int) error {
 	return e.zw.Close()
 }
 
-// writeChunk uploads one data file that starts with first and takes
+// startChunk begins one data file that starts with first and takes
 // documents from r until limit bytes of BSON or the end of the
 // collection. Blocks are encoded and compressed in parallel and written
 // in order; at most depth blocks are in flight, which bounds memory. A
 // file of a single block (small collections) is sent in one request
 // without a streaming writer, so no upload part buffer is held for it.
 // want is how much BSON the collection has left, to size the first block.
-// It reports the documents and BSON bytes the file holds and whether the
-// collection ended.
-// Every block handed to compression is counted in live (may be nil), so
-// progress shows inside a large data file. When the collection's last
-// document has been read, slot (nil for small collections) moves to
-// finishing, so that the next large collection starts while this file's
-// last blocks and upload requests complete.
-func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key string, r *snapshot.DocumentReader, first []byte, limit, want int64, depth int, live *liveUnit, slot *largeSlot) (docs, size int64, eof bool, err error) {
+// It returns once the file's documents are read and handed to
+// compression, reporting how many documents and BSON bytes the file
+// holds and whether the collection ended; a streamed file's last blocks
+// and final upload requests (the last part, the multipart completion)
+// then proceed on their own, so the caller can read the next file
+// meanwhile, and finish waits for them: it reports whether the file is
+// at key, and aborts the upload on failure. finish must be called once,
+// also after an error. Every block handed to compression is counted in
+// live, so progress shows inside a large data file.
+func (c *compressor) startChunk(ctx context.Context, dest blob.Bucket, key string, r format.Documents, first []byte, limit, want int64, depth int, live func(docs, bytes int64)) (docs, size int64, eof bool, finish func() error, err error) {
 	var (
 		w        blob.Writer
 		inflight chan *block
@@ -177,7 +179,7 @@ func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key strin
 		return nil
 	}
 	submit := func(b *block) bool {
-		live.add(b.docs, int64(len(b.raw)))
+		live(b.docs, int64(len(b.raw)))
 		inflight <- b
 		select {
 		case c.tasks <- b:
@@ -225,53 +227,64 @@ func (c *compressor) writeChunk(ctx context.Context, dest blob.Bucket, key strin
 			break
 		}
 	}
-	if eof {
-		slot.finish(ctx)
-	}
 	if w == nil {
-		return c.writeSingle(ctx, dest, key, cur, readErr, docs, size, eof, live)
+		b := cur
+		if readErr != nil {
+			c.put(b)
+			return 0, 0, false, func() error { return readErr }, readErr
+		}
+		return docs, size, eof, func() error { return c.writeSingle(ctx, dest, key, b, live) }, nil
 	}
 	if cur != nil && len(cur.raw) > 0 {
 		submit(cur)
 	}
 	close(inflight)
+	done := make(chan error, 1)
+	go func() { done <- complete(ctx, w, key, werr, readErr) }()
+	finish = func() error { return <-done }
+	if readErr != nil {
+		return 0, 0, false, finish, readErr
+	}
+	return docs, size, eof, finish, nil
+}
+
+// complete waits for a streamed file's blocks to be written to w and
+// commits the upload, or aborts it after any failure (readErr included).
+func complete(ctx context.Context, w blob.Writer, key string, werr <-chan error, readErr error) error {
 	if err := <-werr; err != nil || readErr != nil {
 		_ = w.Abort()
 		if readErr != nil {
-			return 0, 0, false, readErr
+			return readErr
 		}
-		return 0, 0, false, err
+		return err
 	}
 	if cause := context.Cause(ctx); cause != nil {
 		_ = w.Abort()
-		return 0, 0, false, cause
+		return cause
 	}
 	if err := w.Close(); err != nil {
-		return 0, 0, false, fmt.Errorf("upload %s: %w", key, err)
+		return fmt.Errorf("upload %s: %w", key, err)
 	}
-	return docs, size, eof, nil
+	return nil
 }
 
 // writeSingle compresses a file's only block and uploads it in one request.
-func (c *compressor) writeSingle(ctx context.Context, dest blob.Bucket, key string, b *block, readErr error, docs, size int64, eof bool, live *liveUnit) (int64, int64, bool, error) {
+func (c *compressor) writeSingle(ctx context.Context, dest blob.Bucket, key string, b *block, live func(docs, bytes int64)) error {
 	defer c.put(b)
-	if readErr != nil {
-		return 0, 0, false, readErr
-	}
 	select {
 	case c.tasks <- b:
 	case <-ctx.Done():
-		return 0, 0, false, context.Cause(ctx)
+		return context.Cause(ctx)
 	}
-	live.add(b.docs, int64(len(b.raw)))
+	live(b.docs, int64(len(b.raw)))
 	<-b.done
 	if b.err != nil {
-		return 0, 0, false, fmt.Errorf("%s: %w", key, b.err)
+		return fmt.Errorf("%s: %w", key, b.err)
 	}
 	if err := dest.WriteAll(ctx, key, b.out.Bytes(), &blob.WriterOptions{ContentType: "application/gzip"}); err != nil {
-		return 0, 0, false, fmt.Errorf("upload %s: %w", key, err)
+		return fmt.Errorf("upload %s: %w", key, err)
 	}
-	return docs, size, eof, nil
+	return nil
 }
 
 // drain writes finished blocks to w in submission order; after a failure

@@ -244,7 +244,7 @@ func (rp *report) captureSection(w func(string, ...any), met func(bool) string) 
 	var rows []string
 	for _, ds := range rp.Datasets {
 		bestGz, bestGzTitle := 0.0, ""
-		serverCPU := map[string]time.Duration{}
+		srvCPU := map[string]time.Duration{}
 		for _, c := range rp.Contenders {
 			if !isCapture(c) {
 				continue
@@ -254,12 +254,8 @@ func (rp *report) captureSection(w func(string, ...any), met func(bool) string) 
 			if cl == nil || !ok {
 				continue
 			}
-			var srv []time.Duration
-			for _, r := range cl.Runs {
-				srv = append(srv, r.ServerCPU)
-			}
-			sc := median(srv)
-			serverCPU[c] = sc
+			sc := serverCPU(cl)
+			srvCPU[c] = sc
 			rows = append(rows, fmt.Sprintf("| `%s` | %s | %s | %s | %.2f | %.2f |", ds, title(c), secs(s.median), secs(sc),
 				sc.Seconds()/s.median.Seconds(), (sc.Seconds()+s.cpu.Seconds())/s.median.Seconds()))
 			if (c == cMongodumpGz || c == cMongodumpGzJ4) && (bestGz == 0 || s.median.Seconds() < bestGz) {
@@ -272,7 +268,7 @@ func (rp *report) captureSection(w func(string, ...any), met func(bool) string) 
 		}
 		// What each capture costs the server: when the server is the
 		// bottleneck, this is the speed-up the same server allows.
-		if a, b := serverCPU[cCapture], serverCPU[cMongodumpGz]; a > 0 && b > 0 {
+		if a, b := srvCPU[cCapture], srvCPU[cMongodumpGz]; a > 0 && b > 0 {
 			rows = append(rows, fmt.Sprintf("| `%s` | server CPU of `mongodump --gzip` ÷ server CPU of snapex capture (gzip storage) | %.2f× | | — | — |", ds, b.Seconds()/a.Seconds()))
 		}
 	}

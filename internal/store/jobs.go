@@ -72,21 +72,12 @@ func insertJob(ctx context.Context, q querier, j *atlas.ExportJob) error {
 
 // GetExportJob returns one export job of a cluster.
 func (s *Store) GetExportJob(ctx context.Context, groupID, cluster, id string) (*atlas.ExportJob, error) {
-	row := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+jobReadColumns+` FROM export_jobs WHERE group_id = ? AND cluster_name = ? AND id = ?`), groupID, cluster, id)
-	j, err := scanJob(row)
-	if err != nil {
-		return nil, fmt.Errorf("get export job %s: %w", id, err)
-	}
-	return j, nil
+	return getRow(ctx, s, "export job", id, jobReadColumns, "export_jobs", "group_id = ? AND cluster_name = ? AND id = ?", scanJob, groupID, cluster, id)
 }
 
 // ExportJobByID returns an export job by id alone (workers, admin commands).
 func (s *Store) ExportJobByID(ctx context.Context, id string) (*atlas.ExportJob, error) {
-	j, err := scanJob(s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+jobReadColumns+` FROM export_jobs WHERE id = ?`), id))
-	if err != nil {
-		return nil, fmt.Errorf("get export job %s: %w", id, err)
-	}
-	return j, nil
+	return getRow(ctx, s, "export job", id, jobReadColumns, "export_jobs", "id = ?", scanJob, id)
 }
 
 // ListExportJobs returns one page of a cluster's export jobs, oldest first,

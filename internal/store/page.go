@@ -34,3 +34,14 @@ func listPage[T any](ctx context.Context, s *Store, what, columns, from, where, 
 	}
 	return out, total, nil
 }
+
+// getRow reads the one row of from that matches where, with scan; what
+// and id name it in errors (sql.ErrNoRows when there is none).
+func getRow[T any](ctx context.Context, s *Store, what, id, columns, from, where string, scan func(scanner) (T, error), args ...any) (T, error) {
+	v, err := scan(s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+columns+` FROM `+from+` WHERE `+where), args...))
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("get %s %s: %w", what, id, err)
+	}
+	return v, nil
+}

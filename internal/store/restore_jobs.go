@@ -46,20 +46,12 @@ func (s *Store) CreateRestoreJob(ctx context.Context, j *atlas.RestoreJob, enque
 
 // GetRestoreJob returns one restore job listed under a cluster.
 func (s *Store) GetRestoreJob(ctx context.Context, groupID, cluster, id string) (*atlas.RestoreJob, error) {
-	j, err := scanRestoreJob(s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+restoreColumns+` FROM restore_jobs WHERE group_id = ? AND cluster_name = ? AND id = ?`), groupID, cluster, id))
-	if err != nil {
-		return nil, fmt.Errorf("get restore job %s: %w", id, err)
-	}
-	return j, nil
+	return getRow(ctx, s, "restore job", id, restoreColumns, "restore_jobs", "group_id = ? AND cluster_name = ? AND id = ?", scanRestoreJob, groupID, cluster, id)
 }
 
 // RestoreJobByID returns a restore job by id alone (workers).
 func (s *Store) RestoreJobByID(ctx context.Context, id string) (*atlas.RestoreJob, error) {
-	j, err := scanRestoreJob(s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+restoreColumns+` FROM restore_jobs WHERE id = ?`), id))
-	if err != nil {
-		return nil, fmt.Errorf("get restore job %s: %w", id, err)
-	}
-	return j, nil
+	return getRow(ctx, s, "restore job", id, restoreColumns, "restore_jobs", "id = ?", scanRestoreJob, id)
 }
 
 // ListRestoreJobs returns one page of a cluster's restore jobs, oldest
@@ -77,7 +69,10 @@ func (s *Store) UpdateRestoreJobAs(ctx context.Context, id, owner string, fn fun
 		if err := s.leaseHolder(ctx, tx, RestoreJobs, id, owner); err != nil {
 			return err
 		}
-		j, err := scanRestoreJob(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+restoreColumns+` FROM restore_jobs WHERE id = ?`), id))
+		// Locked (on PostgreSQL) like an export job's row, so a state
+		// read here cannot be changed by another transaction before the
+		// update below writes what fn made of it.
+		j, err := scanRestoreJob(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+restoreColumns+` FROM restore_jobs WHERE id = ?`+s.d.forUpdate), id))
 		if err != nil {
 			return err
 		}

@@ -32,12 +32,15 @@ const (
 	cPigz        = "bsondump-pigz"
 	cLimit       = "limit"
 	cFiles       = "files"
-	cFilesS3     = "files-s3"
+	// cConvert reads the snapshot's files and converts their documents
+	// only: with the limit and the floor, what no export can skip.
+	cConvert = "convert"
+	cFilesS3 = "files-s3"
 	// cRclone is the best-in-class uploader, run only at a latency.
 	cRclone = "rclone"
 )
 
-var allContenders = []string{cSnapexLocal, cSnapexS3, cGzip, cPigz, cLimit, cFiles, cFilesS3}
+var allContenders = []string{cSnapexLocal, cSnapexS3, cGzip, cPigz, cLimit, cConvert, cFiles, cFilesS3}
 
 // contenderTitles are the table labels.
 var contenderTitles = map[string]string{
@@ -47,6 +50,7 @@ var contenderTitles = map[string]string{
 	cPigz:        "`bsondump \\| pigz -1 -p 2`",
 	cLimit:       "limit: klauspost gzip L1 over ready EJSON, all cores",
 	cFiles:       "floor: write the export's directories and files only",
+	cConvert:     "read the snapshot's files and convert them to Extended JSON only, all cores",
 	cFilesS3:     "floor: PUT the export's objects to versitygw only",
 }
 
@@ -113,6 +117,7 @@ type options struct {
 // that a child process measures its own wall time and peak RSS.
 var workerCommands = map[string]func(args []string) error{
 	"limit-worker":    limitWorkerMain,
+	"convert-worker":  convertWorkerMain,
 	"files-worker":    filesWorkerMain,
 	"pipeline-worker": func([]string) error { return pipelineWorkerMain() },
 	"exec-worker":     execWorkerMain,
@@ -472,8 +477,8 @@ func run(args []string) error {
 			switch {
 			case name == dsTwentyGz && !strings.HasPrefix(c, "snapex"):
 				cl.Skipped = "-" // by design: the gzip variant is for snapex only
-			case (c == cFiles || c == cFilesS3) && name != dsTiny:
-				cl.Skipped = "-" // by design: the loopback floors are the reference for the tiny collections
+			case (c == cFiles || c == cFilesS3 || c == cConvert) && name != dsTiny:
+				cl.Skipped = "-" // by design: the loopback floors and the conversion bound are the references for the tiny collections
 			case (isCapture(c) || isRestore(c)) && name != dsTwenty && name != dsOne:
 				cl.Skipped = "-" // by design: captures and restores of the two 500 MiB datasets
 			}
@@ -609,6 +614,8 @@ func run(args []string) error {
 					}
 				case cLimit:
 					res, err = runLimit(self, info)
+				case cConvert:
+					res, err = runConvert(self, info)
 				case cFiles:
 					res, err = runFloor(self, info, filepath.Join(outDir, "files"))
 				case cFilesS3:
@@ -702,7 +709,7 @@ func contenderInputs(c string, info *datasetInfo, sx *snapexEnv, snapID string) 
 	switch c {
 	case cSnapexLocal, cSnapexS3, cSnapexLocalPq, cSnapexS3Pq, atLatency(cSnapexS3, strings.TrimPrefix(c, cSnapexS3+"@")):
 		return []string{filepath.Join(sx.dir, "snapshots", snapID)}
-	case cGzip, cPigz, cDIYDuckDBBSON:
+	case cGzip, cPigz, cDIYDuckDBBSON, cConvert:
 		return []string{info.DumpDir()}
 	case cLimit, cDIYDuckDB:
 		return []string{info.EJSONDir()}

@@ -265,6 +265,7 @@ func (rp *report) markdown() string {
 				dsTiny, cores, dsTwenty, dsTiny, dsTwenty, dt/n20, rate(dt), rate(n20))
 		}
 	}
+	rp.tinyTargets(w, met)
 	rp.latencyTargets(w, met)
 	for _, ds := range rp.Datasets {
 		var worst int64
@@ -290,6 +291,7 @@ func (rp *report) markdown() string {
 	w("- **`bsondump | gzip -1`**, **`bsondump | pigz -1 -p 2`**: one pipeline per collection, one after another, output to files; wall time covers all collections including process start-up. Peak RSS is the largest maxrss (wait4 rusage) of any process of the pipelines, which are started by a small child process of the harness (Linux counts the starting process's peak into a vforked child's maxrss); CPU time is the sum over all pipeline processes.\n")
 	w("- **limit**: klauspost/compress gzip level 1 over the canonical Extended JSON produced beforehand (untimed), %d goroutines (one per core) taking files in pieces of up to %d MiB, output discarded; measured in a child process (its own wall time, CPU time and VmHWM).\n", runtime.NumCPU(), limitUnit>>20)
 	w("- **floor**: the export's files without the export: for every collection, its directory (one mkdir, under a prefix as deep as an export's), its data file and its metadata.json, written by %d goroutines (the fewest small collections snapex keeps in flight, about what it keeps against loopback stores), then one syncfs; measured in a child process. The contents are prepared before the clock starts (the data file already gzip-compressed at level 1, so it is as large as the export's): on `tiny` it shows what creating 10,000 directories and 20,000 small files alone costs on this file system — nothing is read, encoded or compressed in the timed part.\n", floorWorkers)
+	w("- **read and convert** (`tiny` only): every collection's `.metadata.json` and `.bson` of the dump read from the page cache, the metadata checked to be JSON and every document turned into canonical Extended JSON by snapex's own encoder (internal/ejson) into a reused buffer, one goroutine per core, nothing written; measured in a child process. With the limit and the floor it is the work no export can skip.\n")
 	w("- **floor, S3**: the same prepared objects PUT into a fresh versitygw bucket with the AWS SDK for Go v2, %d at a time: what the objects alone cost this S3 server and client.\n", floorWorkers)
 	w("%s", rp.latencyNote())
 	w("- Inputs are read from the page cache: each contender's inputs are read, untimed, right before each of its runs (this machine's page cache does not keep them from one run to the next). Nothing is deleted before or during the measurements, and the first one waits until 370 s have passed since the harness last deleted files: on ext4 without a journal, file creation is up to 2–3× slower for that long after mass deletions (bench/README.md). In the first round every contender's output is checked to hold one line per document.\n")

@@ -38,6 +38,7 @@ fuzz() { # package target
 fuzz ./internal/auth FuzzParseAuthorization
 fuzz ./internal/auth FuzzTokenEndpoint
 fuzz ./internal/ejson FuzzAppendDocument
+fuzz ./internal/ejson FuzzAppendBSON
 fuzz ./internal/httpapi FuzzCreateBucketBody
 fuzz ./internal/httpapi FuzzCreateExportBody
 fuzz ./internal/httpapi FuzzPatchBucketBody

@@ -49,7 +49,7 @@ const (
 	// moves from the minimum: the first few are encoded while the
 	// compressor is idle and much faster than the rest, which would size
 	// the limit several times too high.
-	sizeAfterBlocks = 64
+	sizeAfterBlocks = 16
 	// latencyWeight is the weight of a new sample in the logged mean
 	// write time.
 	latencyWeight = 0.05

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/snapex/snapex/internal/blob"
+	"github.com/snapex/snapex/internal/ejson"
 )
 
 // InputError is bad input in a data file: it names the object and the
@@ -118,11 +119,11 @@ func (s *fileStream) nextBatch(maxDocs, maxBytes int) (*batch, error) {
 }
 
 // parseDocument turns one Extended JSON document (canonical or relaxed)
-// into BSON: with fastParse when it covers the document, else with the
+// into BSON: with ejson.AppendBSON when it covers the document, else with the
 // driver's parser, which also writes BSON straight from the JSON tokens
 // (no intermediate map or bson.D) and names what is wrong with bad input.
 func parseDocument(text []byte) (bson.Raw, error) {
-	doc, ok := fastParse(make([]byte, 0, len(text)), text)
+	doc, ok := ejson.AppendBSON(make([]byte, 0, len(text)), text)
 	if !ok {
 		doc = nil
 		if err := bson.UnmarshalExtJSON(text, false, (*bson.Raw)(&doc)); err != nil {

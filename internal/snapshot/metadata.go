@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/snapex/snapex/internal/ejson"
 )
 
 // CollectionType is the kind of namespace, as listCollections reports it.
@@ -92,12 +94,18 @@ func (m *Metadata) MarshalMongodump() ([]byte, error) {
 // ParseMetadata decodes a mongodump metadata file (canonical or relaxed
 // Extended JSON). Unknown fields are ignored.
 func ParseMetadata(data []byte) (*Metadata, error) {
-	var raw bson.Raw
-	if err := bson.UnmarshalExtJSON(data, false, &raw); err != nil {
-		return nil, fmt.Errorf("parse metadata JSON: %w", err)
+	// An export reads one of these per collection; the fast path takes
+	// the usual ones at a fraction of the driver's cost (which showed in
+	// profiles of exports of many small collections), the driver the rest.
+	raw, ok := ejson.AppendBSON(nil, data)
+	if !ok {
+		raw = nil
+		if err := bson.UnmarshalExtJSON(data, false, (*bson.Raw)(&raw)); err != nil {
+			return nil, fmt.Errorf("parse metadata JSON: %w", err)
+		}
 	}
 	m := &Metadata{}
-	elems, err := raw.Elements()
+	elems, err := bson.Raw(raw).Elements()
 	if err != nil {
 		return nil, fmt.Errorf("parse metadata JSON: %w", err)
 	}

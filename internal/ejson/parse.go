@@ -1,4 +1,4 @@
-package restore
+package ejson
 
 import (
 	"encoding/base64"
@@ -11,8 +11,8 @@ import (
 	"unicode/utf8"
 )
 
-// fastParse converts one Extended JSON document (canonical or relaxed)
-// straight to BSON, appending to dst. It covers what exports hold: plain
+// AppendBSON converts one Extended JSON document (canonical or relaxed)
+// straight to BSON, appending it to dst: the reverse of AppendDocument. It covers what exports hold: plain
 // JSON values and the wrappers $oid, $numberInt, $numberLong,
 // $numberDouble, $date ({"$numberLong"}, or a UTC ISO string with at most
 // milliseconds), $binary (v2 form), $timestamp,
@@ -23,11 +23,11 @@ import (
 // also produces the error message.
 //
 // It exists because the driver's parser turns about 16 MB/s of BSON per
-// core on exported documents (BenchmarkParse), well below what one
+// core on exported documents (internal/restore BenchmarkParse), well below what one
 // MongoDB server ingests; this path writes BSON while it reads the JSON,
 // without the driver's token and value-reader layers. Its output is
-// checked byte for byte against the driver's (TestFastParseMatchesDriver).
-func fastParse(dst, text []byte) ([]byte, bool) {
+// checked byte for byte against the driver's (TestAppendBSONMatchesDriver).
+func AppendBSON(dst, text []byte) ([]byte, bool) {
 	p := fastParser{in: text, out: dst}
 	p.skipWS()
 	if !p.document() {

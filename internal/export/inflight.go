@@ -48,7 +48,12 @@ const (
 	// sizeAfterBlocks is how many small blocks are timed before the limit
 	// moves from the minimum: the first few are encoded while the
 	// compressor is idle and much faster than the rest, which would size
-	// the limit several times too high.
+	// the limit several times too high. One round of the minimum in
+	// flight is enough: against a store 50 ms away every round costs
+	// two round trips (data file, then metadata.json), and four rounds
+	// before sizing (64 blocks) cost a tenth of a 10,000-collection
+	// export (measured: 79 % → 84 % of the PUT-only floor at 50 ms);
+	// against loopback the target stays at the minimum either way.
 	sizeAfterBlocks = 16
 	// latencyWeight is the weight of a new sample in the logged mean
 	// write time.

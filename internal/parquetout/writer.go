@@ -62,24 +62,9 @@ func (Format) Collection(ctx context.Context, scan func(context.Context) (format
 		return nil, err
 	}
 	defer r.Close()
-	root := &node{}
-	for n := 0; ; n++ {
-		if n&1023 == 0 {
-			if cause := context.Cause(ctx); cause != nil {
-				return nil, cause
-			}
-		}
-		doc, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("infer schema: %w", err)
-		}
-		root.types |= bitDoc
-		if err := root.observeDoc(doc, 0); err != nil {
-			return nil, fmt.Errorf("infer schema, document %d: %w", n, err)
-		}
+	root, err := infer(ctx, r)
+	if err != nil {
+		return nil, err
 	}
 	return NewCollection(newSchema(root, po.FullDocument), po)
 }

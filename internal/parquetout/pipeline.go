@@ -31,15 +31,23 @@ import (
 // groupSlots admits a row group into a pipeline; it is released once the
 // group's record is written (or dropped). A slot holds at most its record
 // (~1.2× rowGroupBytes on our documents) and three or four pieces.
-// The engine overlaps two files of a collection, and a file's encoder is
-// slower than its builders, so the slots are what lets the second file's
-// encoder run beside the first's: each of the two files keeps a group
-// being encoded and one built and waiting (4), plus one being read and
-// built per spare core (GOMAXPROCS - 1). With GOMAXPROCS + 1 slots the
-// next file got slots only as the previous file's encoder freed its last
-// ones, so mostly one encoder ran at a time and a core idled: the
-// benchmark's 500 MiB collection took ~25 % longer.
-var groupSlots = make(chan struct{}, runtime.GOMAXPROCS(0)+3)
+// GOMAXPROCS + 1 keeps a group being encoded, one built and waiting, and
+// one being read and built per spare core, which kept a file's encoder
+// busy.
+var groupSlots = make(chan struct{}, runtime.GOMAXPROCS(0)+1)
+
+// overlapSlots are extra slots for a file started while an earlier file of
+// the same collection is still being encoded (the engine overlaps them).
+// A file's encoder is slower than its builders, so the earlier file holds
+// the groupSlots with groups waiting for its encoder; from those alone the
+// next file got slots only as the earlier one freed its last ones, so
+// mostly one encoder ran and a core idled (the benchmark's 500 MiB
+// collection took ~20 % longer). Two more keep the next file's encoder
+// fed meanwhile. They are not shared by every file: with many small
+// collections in flight, more groups only cost memory and collector time
+// (the 20-collection benchmark to S3 took ~10 % longer with 5 slots for
+// all).
+var overlapSlots = make(chan struct{}, 2)
 
 // pieceBytes is about how much BSON goes from the reader to a builder at
 // once.
@@ -69,6 +77,8 @@ type group struct {
 	// aborted, set before pieces is closed, means the reader stopped
 	// mid-group: the builder fails the group instead of cutting it short.
 	aborted bool
+	// overlap: the group holds one of overlapSlots, not of groupSlots.
+	overlap bool
 	first   int64 // the file's document number of the first document
 	docs    int64
 	size    int64

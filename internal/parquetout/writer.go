@@ -25,6 +25,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -74,6 +75,9 @@ type Collection struct {
 	schema *Schema
 	props  *parquet.WriterProperties
 	rows   int
+	// files counts the collection's files being written, so a file
+	// started while another is encoding may take overlapSlots.
+	files atomic.Int32
 }
 
 // NewCollection returns the writer of files with schema s.
@@ -167,8 +171,9 @@ func (c *Collection) start(ctx context.Context, w io.Writer, r format.Documents,
 	ctx, cancel := context.WithCancelCause(ctx)
 	bs := startBuilders(c.schema, runtime.GOMAXPROCS(0))
 	// Groups wait for the encoder in submission order; a slot of
-	// groupSlots is what bounds how many are in flight.
-	order := make(chan *group, cap(groupSlots))
+	// groupSlots and overlapSlots bound how many are in flight.
+	order := make(chan *group, cap(groupSlots)+cap(overlapSlots))
+	overlap := c.files.Add(1) > 1
 	werr := make(chan error, 1)
 	go func() { werr <- encode(fw, order, progress, cancel) }()
 	var (
@@ -178,12 +183,20 @@ func (c *Collection) start(ctx context.Context, w io.Writer, r format.Documents,
 	// acquire starts the next group once a slot is free, and hands it to
 	// a builder, which takes its pieces as they come.
 	acquire := func() error {
+		extra := overlapSlots
+		if !overlap {
+			extra = nil // never ready
+		}
+		fromExtra := false
 		select {
 		case groupSlots <- struct{}{}:
+		case extra <- struct{}{}:
+			fromExtra = true
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
 		g := newGroup(docs)
+		g.overlap = fromExtra
 		order <- g // the encoder frees the slot, whatever becomes of g
 		if !bs.submit(ctx, g) {
 			return context.Cause(ctx)
@@ -267,6 +280,7 @@ func (c *Collection) start(ctx context.Context, w io.Writer, r format.Documents,
 	var result error
 	wait = func() error {
 		once.Do(func() {
+			defer c.files.Add(-1)
 			defer cancel(nil)
 			result = <-werr
 			bs.close()
@@ -309,7 +323,11 @@ func encode(fw *pqarrow.FileWriter, order <-chan *group, progress func(docs, byt
 		if g.rec != nil {
 			g.rec.Release()
 		}
-		<-groupSlots
+		if g.overlap {
+			<-overlapSlots
+		} else {
+			<-groupSlots
+		}
 	}
 	return failed
 }

@@ -49,12 +49,13 @@ func TestDumpFile(t *testing.T) {
 	c := fc.(*Collection)
 	r := &dumpDocs{b}
 	var prev func() error
+	var out countingDiscard
 	for {
 		first, err := r.Next()
 		if err == io.EOF {
 			break
 		}
-		_, _, eof, wait, err := c.start(ctx, io.Discard, r, first, 64<<20, nil)
+		_, _, eof, wait, err := c.start(ctx, &out, r, first, 64<<20, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,5 +72,5 @@ func TestDumpFile(t *testing.T) {
 	if err := prev(); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("total %v", time.Since(start))
+	t.Logf("total %v, %.1f MiB", time.Since(start), float64(out.n.Load())/(1<<20))
 }

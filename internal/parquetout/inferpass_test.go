@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/snapex/snapex/internal/export/format"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -83,7 +84,7 @@ func TestParallelPassMatchesOnePass(t *testing.T) {
 	want := newSchema(one, false).arrow.String()
 	for _, procs := range []int{1, 2, 4} {
 		prev := runtime.GOMAXPROCS(procs)
-		got, err := infer(context.Background(), &rawDocs{docs})
+		got, err := inferParallel(context.Background(), &rawDocs{docs})
 		runtime.GOMAXPROCS(prev)
 		if err != nil {
 			t.Fatal(err)
@@ -91,6 +92,16 @@ func TestParallelPassMatchesOnePass(t *testing.T) {
 		if s := newSchema(got, false).arrow.String(); s != want {
 			t.Errorf("GOMAXPROCS %d: schema\n%s\nwant\n%s", procs, s, want)
 		}
+	}
+	// While another pass holds the cores, the pass runs serially.
+	parallelPass <- struct{}{}
+	got, err := infer(context.Background(), &rawDocs{docs})
+	<-parallelPass
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := newSchema(got, false).arrow.String(); s != want {
+		t.Errorf("serial pass: schema\n%s\nwant\n%s", s, want)
 	}
 	if !one.fields["m"].asJSON {
 		t.Error("the map-like field did not pass maxFields: the test proves less than it should")
@@ -104,11 +115,13 @@ func TestParallelPassReportsBadDocument(t *testing.T) {
 	bad := append(bson.Raw(nil), docs[4321]...)
 	bad[4] = 0x55 // the first element's type: no BSON type
 	docs[4321] = bad
-	_, err := infer(context.Background(), &rawDocs{docs})
-	if err == nil {
-		t.Fatal("no error for a malformed document")
-	}
-	if want := "document 4321:"; !strings.Contains(err.Error(), want) {
-		t.Fatalf("error %q does not name %q", err, want)
+	for name, pass := range map[string]func(context.Context, format.Documents) (*node, error){"parallel": inferParallel, "serial": inferSerial} {
+		_, err := pass(context.Background(), &rawDocs{append([]bson.Raw(nil), docs...)})
+		if err == nil {
+			t.Fatalf("%s: no error for a malformed document", name)
+		}
+		if want := "document 4321:"; !strings.Contains(err.Error(), want) {
+			t.Fatalf("%s: error %q does not name %q", name, err, want)
+		}
 	}
 }

@@ -162,7 +162,7 @@ func (a *appender) fields(s *slot, doc []byte) error {
 	if err != nil {
 		return err
 	}
-	for {
+	for pos := 0; ; pos++ {
 		k, v, ok, err := it.next()
 		if err != nil {
 			return err
@@ -170,7 +170,13 @@ func (a *appender) fields(s *slot, doc []byte) error {
 		if !ok {
 			break
 		}
-		i, known := c.index[string(k)]
+		// Columns are in first-seen order, which most documents follow:
+		// the field at the pos-th place is looked for there first, a
+		// comparison instead of hashing the name.
+		i, known := pos, pos < n && c.children[pos].name == string(k)
+		if !known {
+			i, known = c.index[string(k)]
+		}
 		if !known {
 			// Inference saw every document of the collection, so every
 			// name has a column; a miss means the data changed under us.

@@ -17,9 +17,10 @@ import (
 // BSON into Arrow arrays is independent per row group. So a file is a
 // pipeline: the caller reads documents into row groups, builders (one
 // per core) turn each group into an Arrow record, and one encoder writes
-// the records in order. The encoder takes about half of the CPU, so on
-// two cores it is what bounds a file; the engine overlaps a collection's
-// files so that two encoders can run.
+// the records in order. The encoder takes about 60 % of the CPU, so one
+// encoder alone leaves a core partly idle; the engine overlaps a
+// collection's files so that two encoders run, which groupSlots must
+// leave room for.
 //
 // Memory: a group's documents go to its builder in pieces of pieceBytes
 // as they are read, so a group holds a few pieces and its record as it
@@ -34,6 +35,19 @@ import (
 // one being read and built per spare core, which kept a file's encoder
 // busy.
 var groupSlots = make(chan struct{}, runtime.GOMAXPROCS(0)+1)
+
+// overlapSlots are extra slots for a file started while an earlier file of
+// the same collection is still being encoded (the engine overlaps them).
+// A file's encoder is slower than its builders, so the earlier file holds
+// the groupSlots with groups waiting for its encoder; from those alone the
+// next file got slots only as the earlier one freed its last ones, so
+// mostly one encoder ran and a core idled (the benchmark's 500 MiB
+// collection took ~20 % longer). Two more keep the next file's encoder
+// fed meanwhile. They are not shared by every file: with many small
+// collections in flight, more groups only cost memory and collector time
+// (the 20-collection benchmark to S3 took ~10 % longer with 5 slots for
+// all).
+var overlapSlots = make(chan struct{}, 2)
 
 // pieceBytes is about how much BSON goes from the reader to a builder at
 // once.
@@ -63,6 +77,8 @@ type group struct {
 	// aborted, set before pieces is closed, means the reader stopped
 	// mid-group: the builder fails the group instead of cutting it short.
 	aborted bool
+	// overlap: the group holds one of overlapSlots, not of groupSlots.
+	overlap bool
 	first   int64 // the file's document number of the first document
 	docs    int64
 	size    int64

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"encoding/binary"
+	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/snapex/snapex/internal/ejson"
 )
@@ -34,15 +31,11 @@ func runConvert(self string, info *datasetInfo) (result, error) {
 // every document as canonical Extended JSON into a reused buffer, one
 // goroutine per core. It prints a limitReport (Out: bytes of JSON).
 func convertWorkerMain(args []string) error {
-	fs := flag.NewFlagSet("convert-worker", flag.ContinueOnError)
-	workers := fs.Int("workers", runtime.NumCPU(), "goroutines")
-	if err := fs.Parse(args); err != nil {
+	workers, dir, err := dirWorkerArgs("convert-worker", args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: convert-worker [-workers N] DIR")
-	}
-	paths, _, err := fileTree(fs.Arg(0))
+	paths, _, err := fileTree(dir)
 	if err != nil {
 		return err
 	}
@@ -53,12 +46,11 @@ func convertWorkerMain(args []string) error {
 		}
 	}
 	if len(colls) == 0 {
-		return fmt.Errorf("convert-worker: no .bson files under %s", fs.Arg(0))
+		return fmt.Errorf("convert-worker: no .bson files under %s", dir)
 	}
-	cpu0 := selfCPU()
-	start := time.Now()
+	clock := startClock()
 	var in, out atomic.Int64
-	err = pullEach(*workers, len(colls), func() (func(int) error, func(), error) {
+	err = pullEach(workers, len(colls), func() (func(int) error, func(), error) {
 		var js []byte
 		var n int64
 		do := func(i int) error {
@@ -74,33 +66,24 @@ func convertWorkerMain(args []string) error {
 			if err != nil {
 				return fmt.Errorf("convert: %w", err)
 			}
-			for off := 0; off < len(data); {
-				if len(data)-off < 5 {
-					return fmt.Errorf("convert: %s: truncated document at %d", p, off)
-				}
-				size := int(binary.LittleEndian.Uint32(data[off:]))
-				if size < 5 || off+size > len(data) {
-					return fmt.Errorf("convert: %s: bad document length at %d", p, off)
-				}
-				if js, err = ejson.AppendDocument(js[:0], data[off:off+size]); err != nil {
-					return fmt.Errorf("convert: %s at %d: %w", p, off, err)
+			err = forEachDoc(bytes.NewReader(data), func(doc []byte) error {
+				var err error
+				if js, err = ejson.AppendDocument(js[:0], doc); err != nil {
+					return err
 				}
 				n += int64(len(js)) + 1 // and its newline
-				off += size
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("convert %s: %w", p, err)
 			}
 			in.Add(int64(len(data)))
 			return nil
 		}
 		return do, func() { out.Add(n) }, nil
 	})
-	elapsed := time.Since(start)
-	cpu := selfCPU() - cpu0
 	if err != nil {
 		return err
 	}
-	hwm, err := vmHWM(os.Getpid())
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(os.Stdout).Encode(limitReport{Seconds: elapsed.Seconds(), In: in.Load(), Out: out.Load(), Workers: *workers, HWM: hwm, CPU: cpu.Seconds()})
+	return clock.report(in.Load(), out.Load(), workers)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
@@ -120,8 +119,7 @@ func filesWorkerMain(args []string) error {
 			return err
 		}
 	}
-	cpu0 := selfCPU()
-	start := time.Now()
+	clock := startClock()
 	var files, written atomic.Int64
 	err = pullEach(*workers, len(colls), func() (func(int) error, func(), error) {
 		return func(i int) error {
@@ -142,13 +140,7 @@ func filesWorkerMain(args []string) error {
 			return err
 		}
 	}
-	elapsed := time.Since(start)
-	cpu := selfCPU() - cpu0
-	hwm, err := vmHWM(os.Getpid())
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(os.Stdout).Encode(limitReport{Seconds: elapsed.Seconds(), In: files.Load(), Out: written.Load(), Workers: *workers, HWM: hwm, CPU: cpu.Seconds()})
+	return clock.report(files.Load(), written.Load(), *workers)
 }
 
 // floorCollection is one collection's part of the floor, ready to write.

@@ -82,15 +82,11 @@ func maxRSS(ps *os.ProcessState) int64 {
 // every file under a directory, one goroutine per core, output discarded.
 // It prints a limitReport.
 func limitWorkerMain(args []string) error {
-	fs := flag.NewFlagSet("limit-worker", flag.ContinueOnError)
-	workers := fs.Int("workers", runtime.NumCPU(), "goroutines")
-	if err := fs.Parse(args); err != nil {
+	workers, dir, err := dirWorkerArgs("limit-worker", args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: limit-worker [-workers N] DIR")
-	}
-	paths, sizes, err := fileTree(fs.Arg(0))
+	paths, sizes, err := fileTree(dir)
 	if err != nil {
 		return err
 	}
@@ -110,10 +106,9 @@ func limitWorkerMain(args []string) error {
 	// Largest pieces first, so the last ones to finish are small.
 	sort.SliceStable(units, func(a, b int) bool { return units[a].len > units[b].len })
 
-	cpu0 := selfCPU()
-	start := time.Now()
+	clock := startClock()
 	var in, out atomic.Int64
-	err = pullEach(*workers, len(units), func() (func(int) error, func(), error) {
+	err = pullEach(workers, len(units), func() (func(int) error, func(), error) {
 		buf := make([]byte, limitUnit)
 		cw := &countWriter{}
 		zw, err := gzip.NewWriterLevel(cw, gzip.BestSpeed)
@@ -130,16 +125,44 @@ func limitWorkerMain(args []string) error {
 		}
 		return do, func() { out.Add(cw.n) }, nil
 	})
-	elapsed := time.Since(start)
-	cpu := selfCPU() - cpu0
 	if err != nil {
 		return err
 	}
+	return clock.report(in.Load(), out.Load(), workers)
+}
+
+// dirWorkerArgs parses the arguments of a worker command taking
+// [-workers N] DIR (N defaults to one per core).
+func dirWorkerArgs(command string, args []string) (workers int, dir string, err error) {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	n := fs.Int("workers", runtime.NumCPU(), "goroutines")
+	if err := fs.Parse(args); err != nil {
+		return 0, "", err
+	}
+	if fs.NArg() != 1 {
+		return 0, "", fmt.Errorf("usage: %s [-workers N] DIR", command)
+	}
+	return *n, fs.Arg(0), nil
+}
+
+// workerClock times the measured part of a worker command.
+type workerClock struct {
+	start time.Time
+	cpu0  time.Duration
+}
+
+// startClock starts timing: wall time and this process's CPU time.
+func startClock() workerClock { return workerClock{start: time.Now(), cpu0: selfCPU()} }
+
+// report prints, on stdout, the limitReport of the part measured since
+// startClock, with the process's VmHWM.
+func (c workerClock) report(in, out int64, workers int) error {
+	elapsed, cpu := time.Since(c.start), selfCPU()-c.cpu0
 	hwm, err := vmHWM(os.Getpid())
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(limitReport{Seconds: elapsed.Seconds(), In: in.Load(), Out: out.Load(), Workers: *workers, HWM: hwm, CPU: cpu.Seconds()})
+	return json.NewEncoder(os.Stdout).Encode(limitReport{Seconds: elapsed.Seconds(), In: in, Out: out, Workers: workers, HWM: hwm, CPU: cpu.Seconds()})
 }
 
 // compressUnit reads len(buf) bytes of path at off and compresses them as

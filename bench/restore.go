@@ -393,8 +393,7 @@ func parseWorkerMain(args []string) error {
 	}
 	var mu sync.Mutex
 	var docs, out int64
-	cpu0 := selfCPU()
-	start := time.Now()
+	clock := startClock()
 	err = parallel(len(files), runtime.NumCPU(), func(i int) error {
 		f, err := os.Open(files[i])
 		if err != nil {
@@ -417,10 +416,5 @@ func parseWorkerMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	wall := time.Since(start)
-	hwm, err := vmHWM(os.Getpid())
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(os.Stdout).Encode(limitReport{Seconds: wall.Seconds(), In: docs, Out: out, Workers: runtime.NumCPU(), HWM: hwm, CPU: (selfCPU() - cpu0).Seconds()})
+	return clock.report(docs, out, runtime.NumCPU())
 }

@@ -156,3 +156,35 @@ func FuzzAppendBSON(f *testing.F) {
 		checkAgainstDriver(t, text)
 	})
 }
+
+// TestParseDocument: ParseDocument gives the driver's bytes whether
+// AppendBSON takes the document or leaves it to the driver, and refuses
+// what is not Extended JSON.
+func TestParseDocument(t *testing.T) {
+	for i := range 5 {
+		for _, text := range renderings(t, everyType(i)) { // Decimal128 sends these to the driver
+			checkParseDocument(t, text)
+		}
+	}
+	checkParseDocument(t, []byte(`{"_id":{"$oid":"0123456789abcdef01234567"},"n":{"$numberLong":"7"}}`)) // the fast path's
+	for _, bad := range []string{`{"a":`, `[1]`, `{"a":{"$numberInt":"x"}}`, ``} {
+		if _, err := ParseDocument([]byte(bad)); err == nil {
+			t.Errorf("ParseDocument(%q) succeeded", bad)
+		}
+	}
+}
+
+func checkParseDocument(t *testing.T, text []byte) {
+	t.Helper()
+	got, err := ParseDocument(text)
+	if err != nil {
+		t.Fatalf("ParseDocument(%s): %v", text, err)
+	}
+	var want bson.Raw
+	if err := bson.UnmarshalExtJSON(text, false, &want); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("ParseDocument(%s) = %x, want the driver's %x", text, []byte(got), []byte(want))
+	}
+}

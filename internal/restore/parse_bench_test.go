@@ -51,7 +51,7 @@ func benchCorpus(b testing.TB, n int) ([]byte, int64) {
 
 // BenchmarkParse measures the input side of a restore into a null sink,
 // per core: splitting lines, Extended JSON → BSON with the driver's
-// parser and with parseDocument (ejson.AppendBSON), and the latter after gunzip. SetBytes is the BSON produced, so
+// parser and with parseDocument (ejson.ParseDocument), and the latter after gunzip. SetBytes is the BSON produced, so
 // MB/s compares directly with what a server ingests.
 func BenchmarkParse(b *testing.B) {
 	text, size := benchCorpus(b, 4000)

@@ -118,19 +118,14 @@ func (s *fileStream) nextBatch(maxDocs, maxBytes int) (*batch, error) {
 	return b, nil
 }
 
-// parseDocument turns one Extended JSON document (canonical or relaxed)
-// into BSON: with ejson.AppendBSON when it covers the document, else with the
-// driver's parser, which also writes BSON straight from the JSON tokens
-// (no intermediate map or bson.D) and names what is wrong with bad input.
+// parseDocument turns one Extended JSON document into BSON
+// (ejson.ParseDocument) and checks that it has an _id.
 func parseDocument(text []byte) (bson.Raw, error) {
-	doc, ok := ejson.AppendBSON(make([]byte, 0, len(text)), text)
-	if !ok {
-		doc = nil
-		if err := bson.UnmarshalExtJSON(text, false, (*bson.Raw)(&doc)); err != nil {
-			return nil, fmt.Errorf("not an Extended JSON document: %w", err)
-		}
+	doc, err := ejson.ParseDocument(text)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := bson.Raw(doc).LookupErr("_id"); err != nil {
+	if _, err := doc.LookupErr("_id"); err != nil {
 		return nil, fmt.Errorf("document has no _id, so it cannot be restored exactly once")
 	}
 	return doc, nil

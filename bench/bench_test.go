@@ -71,3 +71,23 @@ func TestInFlightReadsServerLog(t *testing.T) {
 		t.Fatalf("inFlight = %q, want %q", got, want)
 	}
 }
+
+// TestOverlappedBound: the bound is the floor's wall time or the summed
+// CPU time ÷ cores, whichever is larger, and needs every contender named.
+func TestOverlappedBound(t *testing.T) {
+	one := func(wall, cpu time.Duration) *cell { return &cell{Runs: []result{{Wall: wall, CPU: cpu}}} }
+	rp := &report{CPUs: 2, Cells: map[string]map[string]*cell{dsTiny: {
+		cFiles: one(400*time.Millisecond, 500*time.Millisecond),
+		cLimit: one(300*time.Millisecond, 600*time.Millisecond),
+	}}}
+	if got, ok := rp.overlapped(cLimit); !ok || got != 0.55 {
+		t.Fatalf("floor + limit = %v, %v; want 0.55 s (1.1 CPU s ÷ 2 cores)", got, ok)
+	}
+	if _, ok := rp.overlapped(cLimit, cConvert); ok {
+		t.Fatal("a bound without the convert contender's result")
+	}
+	rp.Cells[dsTiny][cFiles] = one(2*time.Second, 500*time.Millisecond)
+	if got, _ := rp.overlapped(cLimit); got != 2 {
+		t.Fatalf("with a slow floor = %v, want its wall time 2 s", got)
+	}
+}

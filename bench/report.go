@@ -252,17 +252,11 @@ func (rp *report) markdown() string {
 					title(c), dsTiny, dsTwenty, dsTiny, dsTwenty, dt/n20, rate(dt), rate(n20))
 			}
 		}
-		// An export must both create the files and compress the data:
-		// at best the two overlap perfectly on every core, and never
-		// finish before the floor alone (its directory creations in one
-		// parent directory serialize).
-		floor, ok1 := rp.stat(dsTiny, cFiles)
-		limit, ok2 := rp.stat(dsTiny, cLimit)
-		if cores := rp.CPUs; ok1 && ok2 && cores > 0 && floor.cpu > 0 && limit.cpu > 0 {
-			best := max(floor.median.Seconds(), (floor.cpu.Seconds()+limit.cpu.Seconds())/float64(cores))
+		// An export must both create the files and compress the data.
+		if best, ok := rp.overlapped(cLimit); ok {
 			dt := float64(rp.Infos[dsTiny].Documents) / best
 			w("| bound, not a target: floor and limit together on `%s`, perfectly overlapped on %d cores (max of the floor's wall time and their CPU time ÷ cores), documents/s ÷ snapex-local's on `%s` | `%s` ÷ `%s` | %.2f (%s vs %s) | | — | — |\n",
-				dsTiny, cores, dsTwenty, dsTiny, dsTwenty, dt/n20, rate(dt), rate(n20))
+				dsTiny, rp.CPUs, dsTwenty, dsTiny, dsTwenty, dt/n20, rate(dt), rate(n20))
 		}
 	}
 	rp.tinyTargets(w, met)

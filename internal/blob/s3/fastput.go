@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -90,7 +89,7 @@ func newFastPutter(ctx context.Context, client *s3.Client, opts Options) *fastPu
 	if !ok {
 		return nil
 	}
-	f := &fastPutter{
+	return &fastPutter{
 		hc:     o.HTTPClient,
 		creds:  o.Credentials,
 		signer: v4.NewSigner(func(so *v4.SignerOptions) { so.DisableURIPathEscaping = true }),
@@ -99,7 +98,6 @@ func newFastPutter(ctx context.Context, client *s3.Client, opts Options) *fastPu
 		sse:    opts.SSE,
 		kms:    opts.KMSKeyID,
 	}
-	return f
 }
 
 // sigV4Region is the signing region of an endpoint whose first auth
@@ -199,12 +197,4 @@ func (f *fastPutter) put(ctx context.Context, key string, data []byte, contentTy
 		return fastNotTried, ctx.Err()
 	}
 	return fastFailed, ctx.Err()
-}
-
-// String describes the fast path, for messages.
-func (f *fastPutter) String() string {
-	if f == nil {
-		return "off"
-	}
-	return fmt.Sprintf("signed PUT to %s (region %s)", f.base, f.region)
 }

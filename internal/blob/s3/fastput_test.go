@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -172,8 +171,8 @@ func TestFastPutEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.fast != nil && !strings.Contains(d.fast.base, "fips") {
-		t.Errorf("with FIPS endpoints the fast path would write to %s", d.fast.base)
+	if d.fast != nil {
+		t.Errorf("with FIPS endpoints the fast path is on, writing to %s", d.fast.base)
 	}
 }
 

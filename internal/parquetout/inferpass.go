@@ -59,10 +59,8 @@ func inferSerial(ctx context.Context, r format.Documents) (*node, error) {
 		if err != nil {
 			return nil, fmt.Errorf("infer schema: %w", err)
 		}
-		p.doc = n
-		root.types |= bitDoc
-		if err := root.observeDoc(p, doc, 0); err != nil {
-			return nil, fmt.Errorf("infer schema, document %d: %w", n, err)
+		if err := root.observeTop(p, n, doc); err != nil {
+			return nil, err
 		}
 	}
 }
@@ -87,14 +85,12 @@ func inferParallel(ctx context.Context, r format.Documents) (*node, error) {
 			for pc := range pieces {
 				n := pc.first
 				for raw := pc.b; len(raw) > 0 && !failed; n++ {
-					size := int(uint32(raw[0]) | uint32(raw[1])<<8 | uint32(raw[2])<<16 | uint32(raw[3])<<24)
-					p.doc = n
-					root.types |= bitDoc
-					if err := root.observeDoc(p, raw[:size], 0); err != nil {
+					var doc []byte
+					doc, raw = firstDoc(raw)
+					if err := root.observeTop(p, n, doc); err != nil {
 						failed = true
-						cancel(fmt.Errorf("infer schema, document %d: %w", n, err))
+						cancel(err)
 					}
-					raw = raw[size:]
 				}
 				putPiece(pc.b)
 			}
@@ -114,6 +110,16 @@ func inferParallel(ctx context.Context, r format.Documents) (*node, error) {
 		root.merge(o)
 	}
 	return root, nil
+}
+
+// observeTop observes document number n of the collection into the root.
+func (root *node) observeTop(p *pass, n int64, doc []byte) error {
+	p.doc = n
+	root.types |= bitDoc
+	if err := root.observeDoc(p, doc, 0); err != nil {
+		return fmt.Errorf("infer schema, document %d: %w", n, err)
+	}
+	return nil
 }
 
 // readPieces sends every document of r to pieces, about pieceBytes at a

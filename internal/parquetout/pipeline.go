@@ -2,6 +2,7 @@ package parquetout
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
@@ -61,6 +62,13 @@ func getPiece() []byte {
 		return (*p)[:0]
 	}
 	return make([]byte, 0, pieceBytes+pieceBytes/4)
+}
+
+// firstDoc splits a piece (documents back to back, as the reader put
+// them) into its first document and the rest.
+func firstDoc(piece []byte) (doc, rest []byte) {
+	size := int(binary.LittleEndian.Uint32(piece))
+	return piece[:size], piece[size:]
 }
 
 func putPiece(b []byte) {
@@ -140,12 +148,12 @@ func buildGroup(app *appender, rb *array.RecordBuilder, g *group) error {
 	n := g.first
 	for p := range g.pieces {
 		for raw := p; len(raw) > 0; n++ {
-			size := int(uint32(raw[0]) | uint32(raw[1])<<8 | uint32(raw[2])<<16 | uint32(raw[3])<<24)
-			if err := app.appendDoc(raw[:size]); err != nil {
+			var doc []byte
+			doc, raw = firstDoc(raw)
+			if err := app.appendDoc(doc); err != nil {
 				putPiece(p)
 				return fmt.Errorf("document %d: %w", n, err)
 			}
-			raw = raw[size:]
 		}
 		putPiece(p)
 	}

@@ -118,7 +118,20 @@ func newFaultEnv(t *testing.T) *faultEnv {
 			if err == nil {
 				_, err = s3srv.Client().DeleteBucket(ctx, &awss3.DeleteBucketInput{Bucket: &bucket})
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			// versitygw's posix backend checks the bucket when a PUT
+			// arrives and creates the object's directories when it ends,
+			// so a PUT in flight across the deletion brings the bucket's
+			// directory back (real S3 would refuse it). Once such PUTs
+			// have ended, the bucket must be gone for the deletion to
+			// count; otherwise the caller deletes it again.
+			time.Sleep(200 * time.Millisecond)
+			if _, err := s3srv.Client().HeadBucket(ctx, &awss3.HeadBucketInput{Bucket: &bucket}); err == nil {
+				return fmt.Errorf("bucket %s came back after its deletion (a PUT in flight recreated it)", bucket)
+			}
+			return nil
 		},
 		phases: []faultPhase{
 			{"PUT .permissioncheck", fp.All(fp.S3PutObject, permCheck)},
@@ -540,6 +553,7 @@ func TestPermanentStoreFaultsFailTheJob(t *testing.T) {
 						if dropErr = s.drop(bucket); dropErr == nil {
 							break
 						}
+						t.Logf("deleting the bucket again: %v", dropErr)
 					}
 				}
 			}

@@ -60,15 +60,20 @@ func TestParseListKeepsCanonicalOrder(t *testing.T) {
 	}
 }
 
-// TestInFlightReadsServerLog checks that the in-flight note is read from
-// the server's log line, whose durations slog writes as strings.
-func TestInFlightReadsServerLog(t *testing.T) {
+// TestExportNoteReadsServerLog checks that the note is read from the
+// server's log lines, whose durations slog writes as strings.
+func TestExportNoteReadsServerLog(t *testing.T) {
 	out := `{"level":"INFO","msg":"other"}` + "\n" +
-		`{"time":"2026-12-05T03:29:05Z","level":"INFO","msg":"small collections in flight","job":"j","highest":256,"shortestWrite":"21.252559ms","meanWrite":"40.072673ms","meanEncode":"287.782µs"}` + "\n"
-	got := inFlight(out)
-	want := "up to 256 small collections in flight (single-request writes: shortest 21.25ms, mean 40.07ms; mean encode of a small block 288µs)"
+		`{"time":"2026-12-05T03:29:05Z","level":"INFO","msg":"small collections in flight","job":"j","highest":256,"shortestWrite":"21.252559ms","meanWrite":"40.072673ms","meanEncode":"287.782µs"}` + "\n" +
+		`{"time":"2026-12-05T03:29:06Z","level":"INFO","msg":"export phases","job":"j","setup":"71.2ms","data":"936.4ms","metadata":"262.01ms","finish":"1.2ms"}` + "\n"
+	got := exportNote(out)
+	want := "up to 256 small collections in flight (single-request writes: shortest 21.25ms, mean 40.07ms; mean encode of a small block 288µs); " +
+		"phases: setup 71ms, data files 936ms, metadata.json 262ms, finish 1ms"
 	if got != want {
-		t.Fatalf("inFlight = %q, want %q", got, want)
+		t.Fatalf("exportNote = %q, want %q", got, want)
+	}
+	if got := exportNote(`{"msg":"other"}`); got != "" {
+		t.Fatalf("exportNote of a log without either line = %q, want nothing", got)
 	}
 }
 

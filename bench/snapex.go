@@ -274,7 +274,7 @@ func (e *snapexEnv) runExport(dest, snapID string, info *datasetInfo, verify boo
 		return result{}, err
 	}
 	res := result{Wall: wall, RSS: rss, CPU: cpu1 - cpu0}
-	if in := inFlight(p.out.String()); in != "" {
+	if in := exportNote(p.out.String()); in != "" {
 		logf("snapex %s: %s", dest, in)
 		if info.Name == dsTiny {
 			res.Note = in
@@ -354,10 +354,12 @@ func verifyLines(dir string, want int64) error {
 	return nil
 }
 
-// inFlight reads how many small collections the export kept in flight,
-// and the store latency and encode time that sized it, from the server's
-// "small collections in flight" log line.
-func inFlight(out string) string {
+// exportNote reads, from the server's log, how many small collections
+// the export kept in flight with the store latency and encode time that
+// sized it ("small collections in flight"), and how long each phase of the
+// export took ("export phases").
+func exportNote(out string) string {
+	var parts []string
 	for _, line := range strings.Split(out, "\n") {
 		var rec struct {
 			Msg        string      `json:"msg"`
@@ -365,12 +367,23 @@ func inFlight(out string) string {
 			Shortest   logDuration `json:"shortestWrite"`
 			MeanWrite  logDuration `json:"meanWrite"`
 			MeanEncode logDuration `json:"meanEncode"`
+			Setup      logDuration `json:"setup"`
+			Data       logDuration `json:"data"`
+			Metadata   logDuration `json:"metadata"`
+			Finish     logDuration `json:"finish"`
 		}
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "small collections in flight" {
-			return fmt.Sprintf("up to %d small collections in flight (single-request writes: shortest %s, mean %s; mean encode of a small block %s)", rec.Highest, time.Duration(rec.Shortest).Round(10*time.Microsecond), time.Duration(rec.MeanWrite).Round(10*time.Microsecond), time.Duration(rec.MeanEncode).Round(time.Microsecond))
+		if json.Unmarshal([]byte(line), &rec) != nil {
+			continue
+		}
+		round := func(d logDuration) time.Duration { return time.Duration(d).Round(time.Millisecond) }
+		switch rec.Msg {
+		case "small collections in flight":
+			parts = append(parts, fmt.Sprintf("up to %d small collections in flight (single-request writes: shortest %s, mean %s; mean encode of a small block %s)", rec.Highest, time.Duration(rec.Shortest).Round(10*time.Microsecond), time.Duration(rec.MeanWrite).Round(10*time.Microsecond), time.Duration(rec.MeanEncode).Round(time.Microsecond)))
+		case "export phases":
+			parts = append(parts, fmt.Sprintf("phases: setup %s, data files %s, metadata.json %s, finish %s", round(rec.Setup), round(rec.Data), round(rec.Metadata), round(rec.Finish)))
 		}
 	}
-	return ""
+	return strings.Join(parts, "; ")
 }
 
 // logDuration reads a duration as slog's JSON handler writes it: a

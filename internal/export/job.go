@@ -71,6 +71,7 @@ func plan(m *snapshot.Manifest) ([]*unit, []*namespace) {
 
 // export does the work of one job under its lease.
 func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
+	phases := startPhases()
 	project, ok := e.Catalog.Project(job.GroupID)
 	if !ok {
 		return failWith(atlas.CodeGroupNotFound, "project %s is no longer configured", job.GroupID)
@@ -139,6 +140,7 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	// overlap, each holding at most one small block: as many as the
 	// store's latency asks for, within a byte budget (inflight.go).
 	large := newLargeSlots(e.Parallelism)
+	phases.end("setup")
 	g, gctx := newWorkerGroup(ctx)
 	for _, u := range units {
 		if progress[u.key].Done {
@@ -170,6 +172,7 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 		}
 		return err
 	}
+	phases.end("data")
 	// Every data file is written: the metadata.json files may follow
 	// while the last batch is made durable and recorded (its recording
 	// publishes the final exportStatus), so the two overlap instead of
@@ -190,6 +193,7 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	if err := dest.Sync(ctx); err != nil {
 		return fmt.Errorf("make metadata.json files durable: %w", err)
 	}
+	phases.end("metadata")
 	final := t.snapshotProgress()
 	for _, p := range final {
 		files += p.NextChunk
@@ -208,6 +212,8 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	if err := dest.Sync(ctx); err != nil {
 		return fmt.Errorf("make %s durable: %w", completeKey(job.Prefix), err)
 	}
+	phases.end("finish")
+	e.log().Info("export phases", phases.logAttrs(job.ID)...)
 	return nil
 }
 

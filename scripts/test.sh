@@ -21,7 +21,8 @@ go vet ./...
 
 echo "==> go test (race detector on concurrent packages)"
 race_pkgs=()
-for p in ./internal/store ./internal/auth ./internal/httpapi ./internal/service ./internal/jobs ./internal/stores ./internal/export ./internal/snapshot ./internal/blob/... ./internal/capture; do
+for p in ./internal/store ./internal/auth ./internal/httpapi ./internal/service ./internal/jobs ./internal/stores ./internal/export ./internal/snapshot ./internal/blob/... ./internal/capture \
+	./internal/parquetout ./internal/restore ./internal/restorejob ./internal/taker ./internal/manifest ./internal/faultproxy ./internal/cli ./internal/statuspage; do
 	[ -d "${p%/...}" ] && race_pkgs+=("$p")
 done
 go test -race -count=1 "${race_pkgs[@]}"

@@ -30,12 +30,12 @@ func verifyCommand() *cobra.Command {
 			}
 			b, prefix, err := source.open(ctx, args[0])
 			if err != nil {
-				return err
+				return fmt.Errorf("verify %s: %w", args[0], err)
 			}
 			defer b.Close()
 			rep, err := manifest.Verify(ctx, b, prefix)
 			if err != nil {
-				return err
+				return fmt.Errorf("verify %s: %w", args[0], err)
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {

@@ -66,3 +66,25 @@ func TestVerifyCommand(t *testing.T) {
 		t.Fatalf("unknown scheme: %v", err)
 	}
 }
+
+// TestVerifyNamesAMissingOrEmptySource: a mistyped file:// path is
+// reported as missing, naming what was given, and is not created; an
+// empty directory is no export.
+func TestVerifyNamesAMissingOrEmptySource(t *testing.T) {
+	root := t.TempDir()
+	missing := filepath.Join(root, "exports", "typo")
+	_, err := runVerify("file://" + missing)
+	if err == nil || !strings.Contains(err.Error(), "file://"+missing) || !strings.Contains(err.Error(), "no such file or directory") {
+		t.Fatalf("missing directory: %v; want an error naming file://%s as missing", err, missing)
+	}
+	if _, err := os.Stat(filepath.Join(root, "exports")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("verify of a missing directory created it: %v", err)
+	}
+	empty := t.TempDir()
+	for _, src := range []string{empty, "file://" + empty} {
+		_, err := runVerify(src)
+		if err == nil || !strings.Contains(err.Error(), src) || !strings.Contains(err.Error(), "no export there") {
+			t.Fatalf("empty directory %s: %v; want an error naming it as holding no export", src, err)
+		}
+	}
+}

@@ -90,7 +90,10 @@ func Verify(ctx context.Context, b blob.Bucket, prefix string) (*Report, error) 
 		objects[strings.TrimPrefix(info.Key, base)] = info.Size
 	}
 	if len(objects) == 0 {
-		return nil, fmt.Errorf("no export under %q", prefix)
+		if prefix == "" {
+			return nil, errors.New("no export there: the location holds no objects")
+		}
+		return nil, fmt.Errorf("no export there: nothing under the prefix %s/", prefix)
 	}
 	var c complete
 	if raw, err := b.ReadAll(ctx, base+".complete"); err != nil {

@@ -12,7 +12,9 @@ package stores
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -59,6 +61,10 @@ type Target struct {
 	// ServiceURL is the Azure account URL when the credentials name no
 	// endpoint.
 	ServiceURL string
+	// Existing opens a local directory only if it exists already (a
+	// source to read) instead of creating it on first use (a
+	// destination), so that a mistyped path is reported, not created.
+	Existing bool
 	// SyncEachObject makes a local bucket fsync every object before it
 	// becomes visible. Without it, objects are durable only once
 	// Bucket.Sync returns (see local.Options.DeferSync). Cloud stores
@@ -71,8 +77,19 @@ func (o *Opener) Open(ctx context.Context, t Target) (blob.Bucket, error) {
 	switch {
 	case t.Local != nil:
 		dir := filepath.Join(t.Local.Directory, t.Bucket)
-		// Local "buckets" are for development: created on first use.
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+		if t.Existing {
+			if _, err := os.Stat(dir); err != nil {
+				kind := blob.KindOther
+				switch {
+				case errors.Is(err, fs.ErrNotExist):
+					kind = blob.KindNotFound
+				case errors.Is(err, fs.ErrPermission):
+					kind = blob.KindPermissionDenied
+				}
+				return nil, &blob.Error{Kind: kind, Op: "open", Bucket: dir, Err: err}
+			}
+		} else if err := os.MkdirAll(dir, 0o750); err != nil {
+			// Local "buckets" are for development: created on first use.
 			return nil, fmt.Errorf("local bucket %s: %w", dir, err)
 		}
 		return local.Open(local.Options{Dir: dir, DeferSync: !t.SyncEachObject})

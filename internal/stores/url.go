@@ -22,7 +22,8 @@ import (
 // creds supplies the secrets for the URL's store (an access role's or the
 // snapshot storage's block); a missing block means the store's default
 // credential chain. Query parameters override the block's endpoint and
-// region without changing creds.
+// region without changing creds. A URL names an export to read (restore,
+// verify), so a file:// directory must exist: it is never created.
 func ParseURL(raw string, creds Credentials) (Target, string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -73,7 +74,7 @@ func ParseURL(raw string, creds Credentials) (Target, string, error) {
 		if u.Path == "" {
 			return Target{}, "", fmt.Errorf("bucket URL %s: no directory", raw)
 		}
-		t = Target{Credentials: Credentials{Local: &config.LocalAccess{Directory: u.Path}}}
+		t = Target{Credentials: Credentials{Local: &config.LocalAccess{Directory: u.Path}}, Existing: true}
 		prefix = ""
 	default:
 		return Target{}, "", fmt.Errorf("bucket URL %s: scheme %q is none of s3, azure, gs, file", raw, u.Scheme)

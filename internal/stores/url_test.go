@@ -2,11 +2,15 @@ package stores
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/snapex/snapex/internal/blob"
 	"github.com/snapex/snapex/internal/config"
 )
 
@@ -87,6 +91,9 @@ func TestParseURLRefusesBadURLs(t *testing.T) {
 func TestOpenURLFile(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "bucket")
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
 	o := &Opener{}
 	b, prefix, err := o.OpenURL(ctx, "file://"+dir, Credentials{})
 	if err != nil {
@@ -114,5 +121,19 @@ func TestOpenURLFile(t *testing.T) {
 	defer r.Close()
 	if got, err := io.ReadAll(r); err != nil || string(got) != "hello" {
 		t.Fatalf("read back %q, %v", got, err)
+	}
+}
+
+// A file:// URL names an export to read: a directory that does not exist
+// is reported as not found and is not created (a mistyped path given to
+// verify or restore must not leave directories behind).
+func TestOpenURLFileDoesNotCreate(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no", "such", "export")
+	_, _, err := (&Opener{}).OpenURL(context.Background(), "file://"+missing, Credentials{})
+	if blob.KindOf(err) != blob.KindNotFound || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("OpenURL of a missing directory: %v; want not found, naming %s", err, missing)
+	}
+	if _, err := os.Stat(filepath.Dir(filepath.Dir(missing))); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("opening a missing directory created its parents: %v", err)
 	}
 }

@@ -30,7 +30,7 @@ func verifyCommand() *cobra.Command {
 			}
 			b, prefix, err := source.open(ctx, args[0])
 			if err != nil {
-				return fmt.Errorf("verify %s: %w", args[0], err)
+				return err // names the source already
 			}
 			defer b.Close()
 			rep, err := manifest.Verify(ctx, b, prefix)

@@ -86,6 +86,10 @@ func (o *Opener) Open(ctx context.Context, t Target) (blob.Bucket, error) {
 				case errors.Is(err, fs.ErrPermission):
 					kind = blob.KindPermissionDenied
 				}
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					err = pe.Err // the error names dir already
+				}
 				return nil, &blob.Error{Kind: kind, Op: "open", Bucket: dir, Err: err}
 			}
 		} else if err := os.MkdirAll(dir, 0o750); err != nil {

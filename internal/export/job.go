@@ -117,7 +117,15 @@ func (e *Engine) export(ctx context.Context, job *atlas.ExportJob) error {
 	}
 
 	units, nss := plan(snap.Manifest)
+	all := len(nss)
 	units, nss = selectNamespaces(units, nss, job.Options)
+	if len(nss) == 0 && all > 0 {
+		// An export of nothing from a snapshot holding data is a
+		// mistyped pattern far more often than a wish: a Successful job
+		// with 0/0 collections would pass for a backup.
+		return failWith(atlas.CodeExportFailed, "snapexOptions.nsInclude %q and nsExclude %q select none of the %d namespaces of snapshot %s; nothing was exported",
+			job.Options.NSInclude, job.Options.NSExclude, all, job.SnapshotID)
+	}
 	progress, err := e.Store.ExportProgress(ctx, job.ID)
 	if err != nil {
 		return err

@@ -60,8 +60,10 @@ func wrapHTTPClient(c *http.Client) *http.Client {
 	return &out
 }
 
-// extension is the snapexProgress object of an export job or snapshot.
+// extension is the snapexProgress object of an export job or snapshot,
+// and why a snapshot failed (Atlas's snapshot has no field saying so).
 type extension struct {
+	SnapexFailureReason string `json:"snapexFailureReason"`
 	SnapexProgress *struct {
 		DocumentsExported int64  `json:"documentsExported"`
 		DocumentsCaptured int64  `json:"documentsCaptured"`
@@ -88,7 +90,13 @@ type extension struct {
 // without them (real Atlas) leaves p as it is.
 func addExtension(p *Progress, body []byte) {
 	var x extension
-	if len(body) == 0 || json.Unmarshal(body, &x) != nil || x.SnapexProgress == nil {
+	if len(body) == 0 || json.Unmarshal(body, &x) != nil {
+		return
+	}
+	if x.SnapexFailureReason != "" && p.Reason == "" {
+		p.Reason = x.SnapexFailureReason
+	}
+	if x.SnapexProgress == nil {
 		return
 	}
 	e := x.SnapexProgress

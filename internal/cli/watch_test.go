@@ -142,6 +142,26 @@ func TestWatchShowsExtensionProgress(t *testing.T) {
 	}
 }
 
+// TestSnapshotWatchSaysWhyItFailed: a failed snapshot's reason (snapex's
+// snapexFailureReason; Atlas's snapshot has no such field) is printed and
+// returned, so `snapshots watch` does not end on a bare "failed".
+func TestSnapshotWatchSaysWhyItFailed(t *testing.T) {
+	var out bytes.Buffer
+	w := &watcher{interval: time.Millisecond, render: NewLineRenderer(&out),
+		poll: func(context.Context) (Progress, bool, bool, error) {
+			p := Progress{Kind: "snapshot", ID: "s", State: "failed", Unit: "captured"}
+			addExtension(&p, []byte(`{"status":"failed","snapexFailureReason":"replica set \"rs0\": unreachable","snapexProgress":{"documentsCaptured":0}}`))
+			return p, true, false, nil
+		}}
+	err := w.run(t.Context())
+	if err == nil || !strings.Contains(err.Error(), `snapshot s ended failed: replica set "rs0": unreachable`) {
+		t.Fatalf("watch of a failed snapshot returned %v", err)
+	}
+	if !strings.Contains(out.String(), `snapshot s: replica set "rs0": unreachable`) {
+		t.Fatalf("watch printed no reason:\n%s", out.String())
+	}
+}
+
 // TestBarRendererEndsWithStateAndReason: the bar renderer, drawn into a
 // buffer, ends with the final state and the reason.
 func TestBarRendererEndsWithStateAndReason(t *testing.T) {

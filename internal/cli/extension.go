@@ -64,7 +64,7 @@ func wrapHTTPClient(c *http.Client) *http.Client {
 // and why a snapshot failed (Atlas's snapshot has no field saying so).
 type extension struct {
 	SnapexFailureReason string `json:"snapexFailureReason"`
-	SnapexProgress *struct {
+	SnapexProgress      *struct {
 		DocumentsExported int64  `json:"documentsExported"`
 		DocumentsCaptured int64  `json:"documentsCaptured"`
 		DocumentsTotal    int64  `json:"documentsTotal"`

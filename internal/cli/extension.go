@@ -112,3 +112,13 @@ func addExtension(p *Progress, body []byte) {
 		p.Done, p.Total = e.CollectionsDone, e.CollectionsTotal
 	}
 }
+
+// failureReason is a snapshot's snapexFailureReason in a response body,
+// or "" (a snapshot that did not fail, or real Atlas).
+func failureReason(body []byte) string {
+	var x extension
+	if json.Unmarshal(body, &x) != nil {
+		return ""
+	}
+	return x.SnapexFailureReason
+}

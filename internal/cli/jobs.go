@@ -12,11 +12,12 @@ import (
 
 // Table layouts of the export job commands.
 const (
-	jobCreateTable   = "Export job '{{val .Id}}' created in a bucket with ID '{{.ExportBucketId}}'.\n"
-	jobHeader        = "ID\tEXPORT BUCKET ID\tSTATE\tSNAPSHOT ID\tEXPORTED\n"
-	jobRow           = "{{val .Id}}\t{{.ExportBucketId}}\t{{val .State}}\t{{val .SnapshotId}}\t{{with .ExportStatus}}{{val .ExportedCollections}}/{{val .TotalCollections}}{{end}}\n"
-	jobListTable     = jobHeader + "{{range .Results}}" + jobRow + "{{end}}"
-	jobDescribeTable = jobHeader + jobRow
+	jobCreateTable = "Export job '{{val .Id}}' created in a bucket with ID '{{.ExportBucketId}}'.\n"
+	jobHeader      = "ID\tEXPORT BUCKET ID\tSTATE\tSNAPSHOT ID\tEXPORTED\n"
+	jobRow         = "{{val .Id}}\t{{.ExportBucketId}}\t{{val .State}}\t{{val .SnapshotId}}\t{{with .ExportStatus}}{{val .ExportedCollections}}/{{val .TotalCollections}}{{end}}\n"
+	jobListTable   = jobHeader + "{{range .Results}}" + jobRow + "{{end}}"
+	// A failed or cancelled job says why under its row.
+	jobDescribeTable = jobHeader + jobRow + "{{with .StateReason}}Reason: {{val .Message}} ({{val .ErrorCode}})\n{{end}}"
 )
 
 func jobsCommand(s *session) *cobra.Command {

@@ -10,9 +10,12 @@ import (
 
 // Table layouts of the snapshot commands.
 const (
-	snapshotCreateTable   = "Snapshot '{{val .Id}}' created.\n"
-	snapshotListTable     = "ID\tTYPE\tSTATUS\tCREATED AT\tEXPIRES AT\n{{range .Results}}{{val .Id}}\t{{val .SnapshotType}}\t{{val .Status}}\t{{when .CreatedAt}}\t{{when .ExpiresAt}}\n{{end}}"
-	snapshotDescribeTable = "ID\tSNAPSHOT TYPE\tTYPE\tSTATUS\tDESCRIPTION\tEXPIRES AT\n{{val .Id}}\t{{val .SnapshotType}}\t{{val .Type}}\t{{val .Status}}\t{{val .Description}}\t{{when .ExpiresAt}}\n"
+	snapshotCreateTable = "Snapshot '{{val .Id}}' created.\n"
+	snapshotListTable   = "ID\tTYPE\tSTATUS\tCREATED AT\tEXPIRES AT\n{{range .Results}}{{val .Id}}\t{{val .SnapshotType}}\t{{val .Status}}\t{{when .CreatedAt}}\t{{when .ExpiresAt}}\n{{end}}"
+	// A failed snapshot says why under its row (snapex's
+	// snapexFailureReason; Atlas gives no reason).
+	snapshotDescribeTable = "ID\tSNAPSHOT TYPE\tTYPE\tSTATUS\tDESCRIPTION\tEXPIRES AT\n{{val .Id}}\t{{val .SnapshotType}}\t{{val .Type}}\t{{val .Status}}\t{{val .Description}}\t{{when .ExpiresAt}}\n" +
+		"{{with .FailureReason}}Reason: {{.}}\n{{end}}"
 )
 
 func snapshotsCommand(s *session) *cobra.Command {
@@ -98,16 +101,27 @@ func snapshotDescribe(s *session) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sn, _, err := c.api.CloudBackupsApi.GetClusterBackupSnapshot(c.ctx, c.groupID, cluster, args[0]).Execute()
+			ctx, sink := withBodySink(c.ctx)
+			sn, _, err := c.api.CloudBackupsApi.GetClusterBackupSnapshot(ctx, c.groupID, cluster, args[0]).Execute()
 			if err != nil {
 				return apiError(c.profile, "describe snapshot "+args[0], err)
 			}
-			return c.print.print(sn, snapshotDescribeTable)
+			if c.print.format != "" {
+				return c.print.print(sn, snapshotDescribeTable) // Atlas's fields, as the Atlas CLI prints them
+			}
+			return c.print.print(describedSnapshot{sn, failureReason(sink.body)}, snapshotDescribeTable)
 		},
 	}
 	l.addCommon(cmd)
 	clusterFlag(cmd, &cluster)
 	return cmd
+}
+
+// describedSnapshot is a snapshot as the describe table shows it: Atlas's
+// fields and why it failed, when it did.
+type describedSnapshot struct {
+	*admin.DiskBackupReplicaSet
+	FailureReason string
 }
 
 // clusterFlag registers the required --clusterName.

@@ -228,6 +228,9 @@ func (p *fastParser) number(typePos int) bool {
 			break
 		}
 	}
+	if !jsonNumber(p.in[start:p.pos]) {
+		return false // ParseInt and ParseFloat accept more ("00", "+1", "1."); JSON does not
+	}
 	s := string(p.in[start:p.pos])
 	if !isFloat {
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -250,6 +253,44 @@ func (p *fastParser) number(typePos int) bool {
 	p.out[typePos] = 0x01
 	p.out = binary.LittleEndian.AppendUint64(p.out, math.Float64bits(f))
 	return true
+}
+
+// jsonNumber reports whether b is a number in JSON's grammar: an optional
+// minus, 0 or digits not starting with 0, then an optional fraction of at
+// least one digit and an optional exponent of at least one digit.
+func jsonNumber(b []byte) bool {
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i, n = i+1, n+1
+		}
+		return n
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
 }
 
 func (p *fastParser) appendString(s []byte) {

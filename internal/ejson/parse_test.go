@@ -188,3 +188,21 @@ func checkParseDocument(t *testing.T, text []byte) {
 		t.Fatalf("ParseDocument(%s) = %x, want the driver's %x", text, []byte(got), []byte(want))
 	}
 }
+
+// TestAppendBSONKeepsToJSONNumbers: numbers outside JSON's grammar (a
+// leading zero or plus, a bare dot, an empty exponent) are declined like
+// the driver refuses them; numbers inside it give the driver's bytes.
+func TestAppendBSONKeepsToJSONNumbers(t *testing.T) {
+	for _, n := range []string{"00", "01", "-01", "+1", "1.", "-", "1e", "1e+", "01.5", "1.e5", "--1", "1-2", "0e", "1E-"} {
+		text := []byte(`{"a":` + n + `}`)
+		if _, ok := AppendBSON(nil, text); ok {
+			t.Errorf("AppendBSON accepts the number %s, which JSON does not allow", n)
+		}
+	}
+	for _, n := range []string{"0", "-0", "7", "-12", "0.5", "-0.5", "1e5", "1E+5", "2.5e-3", "2147483648", "-9223372036854775808", "10.0"} {
+		text := []byte(`{"a":` + n + `}`)
+		if !checkAgainstDriver(t, text) {
+			t.Errorf("AppendBSON declines the number %s, which JSON allows", n)
+		}
+	}
+}

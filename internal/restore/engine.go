@@ -202,8 +202,14 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	// Record the outcome even when ctx is cancelled: the next run reads it.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	final, lerr := e.Progress.Load(rctx, run)
+	var final *State
+	lerr := r.retryTransient(rctx, "read the restore's progress", func(bool) (err error) {
+		final, err = e.Progress.Load(rctx, run)
+		return err
+	})
 	if lerr != nil {
+		// The report then shows the phases as this run found them.
+		e.log().Warn("the restore's progress could not be read back; the report shows it as of the start", "run", run, "err", lerr)
 		final = r.state
 	}
 	report.Namespaces = summarize(plan, final)

@@ -56,7 +56,7 @@ func (r *runner) restoreNamespace(ctx context.Context, p *planned) error {
 			return err
 		}
 		rec = NamespaceRecord{Source: p.ns.Name(), Target: p.target, Phase: PhaseCreated, PreCount: pre}
-		if err := r.e.Progress.SaveNamespace(ctx, r.run, rec); err != nil {
+		if err := r.saveNamespace(ctx, rec); err != nil {
 			return err
 		}
 	}
@@ -64,14 +64,12 @@ func (r *runner) restoreNamespace(ctx context.Context, p *planned) error {
 		if err := r.loadFiles(ctx, p); err != nil {
 			if !errors.Is(err, context.Canceled) {
 				rec.Phase, rec.Error = PhaseFailed, err.Error()
-				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-				defer cancel()
-				_ = r.e.Progress.SaveNamespace(sctx, r.run, rec)
+				_ = r.saveNamespace(ctx, rec)
 			}
 			return err
 		}
 		rec.Phase, rec.Error = PhaseLoaded, ""
-		if err := r.e.Progress.SaveNamespace(ctx, r.run, rec); err != nil {
+		if err := r.saveNamespace(ctx, rec); err != nil {
 			return err
 		}
 	}
@@ -83,11 +81,26 @@ func (r *runner) restoreNamespace(ctx context.Context, p *planned) error {
 		r.e.log().Debug("indexes built", "ns", p.target, "indexes", n)
 	}
 	rec.Phase = PhaseIndexed
-	if err := r.e.Progress.SaveNamespace(ctx, r.run, rec); err != nil {
+	if err := r.saveNamespace(ctx, rec); err != nil {
 		return err
 	}
 	r.e.log().Info("collection restored", "source", p.ns.Name(), "target", p.target, "files", len(p.ns.Files))
 	return nil
+}
+
+// progressWriteTimeout bounds a progress write that outlives its run's
+// context.
+const progressWriteTimeout = 30 * time.Second
+
+// saveNamespace records a namespace's phase even when the run is being
+// stopped: a write abandoned on cancellation may still reach the server
+// after the next run has recorded a later phase, and overwrite it with a
+// stale one. Once the run's goroutines end, none of its writes is in
+// flight (unless the server took longer than progressWriteTimeout).
+func (r *runner) saveNamespace(ctx context.Context, rec NamespaceRecord) error {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), progressWriteTimeout)
+	defer cancel()
+	return r.e.Progress.SaveNamespace(sctx, r.run, rec)
 }
 
 // loadFiles loads p's data files, in parallel unless the collection is
@@ -176,7 +189,7 @@ func (r *runner) loadFile(ctx context.Context, p *planned, f DataFile, fr FileRe
 		fr.Duplicates += res.duplicates
 		// A written batch is recorded even when the restore is being
 		// stopped, so that the next run has less to check.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), progressWriteTimeout)
 		err = r.retryTransient(sctx, "record progress of "+f.Key, func(bool) error { return r.e.Progress.SaveFile(sctx, r.run, fr) })
 		cancel()
 		if err != nil {
@@ -195,7 +208,9 @@ func (r *runner) loadFile(ctx context.Context, p *planned, f DataFile, fr FileRe
 		return err
 	}
 	fr.Done = true
-	if err := r.e.Progress.SaveFile(ctx, r.run, fr); err != nil {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), progressWriteTimeout)
+	defer cancel()
+	if err := r.e.Progress.SaveFile(sctx, r.run, fr); err != nil {
 		return err
 	}
 	return nil

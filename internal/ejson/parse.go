@@ -214,22 +214,42 @@ func (p *fastParser) literal(word string, typePos int, t byte, b int) bool {
 
 // number parses a relaxed JSON number: integers become int32 when they
 // fit, else int64; numbers with a fraction or exponent become doubles.
+// It scans by JSON's grammar (an optional minus, 0 or digits not starting
+// with 0, an optional fraction and exponent of at least one digit each):
+// strconv alone would also take "00", "+1" or "1.", which the driver
+// refuses.
 func (p *fastParser) number(typePos int) bool {
 	start := p.pos
+	digits := func() int {
+		n := 0
+		for p.pos < len(p.in) && p.in[p.pos] >= '0' && p.in[p.pos] <= '9' {
+			p.pos, n = p.pos+1, n+1
+		}
+		return n
+	}
+	if p.peek() == '-' {
+		p.pos++
+	}
+	if p.peek() == '0' {
+		p.pos++
+	} else if digits() == 0 {
+		return false
+	}
 	isFloat := false
-	for p.pos < len(p.in) {
-		c := p.in[p.pos]
-		if c >= '0' && c <= '9' || c == '-' || c == '+' {
-			p.pos++
-		} else if c == '.' || c == 'e' || c == 'E' {
-			isFloat = true
-			p.pos++
-		} else {
-			break
+	if p.peek() == '.' {
+		p.pos, isFloat = p.pos+1, true
+		if digits() == 0 {
+			return false
 		}
 	}
-	if !jsonNumber(p.in[start:p.pos]) {
-		return false // ParseInt and ParseFloat accept more ("00", "+1", "1."); JSON does not
+	if c := p.peek(); c == 'e' || c == 'E' {
+		p.pos, isFloat = p.pos+1, true
+		if c := p.peek(); c == '+' || c == '-' {
+			p.pos++
+		}
+		if digits() == 0 {
+			return false
+		}
 	}
 	s := string(p.in[start:p.pos])
 	if !isFloat {
@@ -255,42 +275,25 @@ func (p *fastParser) number(typePos int) bool {
 	return true
 }
 
-// jsonNumber reports whether b is a number in JSON's grammar: an optional
-// minus, 0 or digits not starting with 0, then an optional fraction of at
-// least one digit and an optional exponent of at least one digit.
-func jsonNumber(b []byte) bool {
-	i := 0
-	digits := func() int {
-		n := 0
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i, n = i+1, n+1
-		}
-		return n
-	}
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	if i < len(b) && b[i] == '0' {
-		i++
-	} else if digits() == 0 {
+// intWrapper parses the string of a $numberInt (bits 32) or $numberLong
+// (bits 64) wrapper.
+func (p *fastParser) intWrapper(typePos, bits int) bool {
+	s, ok := p.str()
+	if !ok {
 		return false
 	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
+	n, err := strconv.ParseInt(string(s), 10, bits)
+	if err != nil {
+		return false
 	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
+	if bits == 32 {
+		p.out[typePos] = 0x10
+		p.out = binary.LittleEndian.AppendUint32(p.out, uint32(int32(n)))
+	} else {
+		p.out[typePos] = 0x12
+		p.out = binary.LittleEndian.AppendUint64(p.out, uint64(n))
 	}
-	return i == len(b)
+	return true
 }
 
 func (p *fastParser) appendString(s []byte) {
@@ -328,27 +331,13 @@ func (p *fastParser) object(typePos int) bool {
 			return false
 		}
 	case "$numberInt":
-		s, ok := p.str()
-		if !ok {
+		if !p.intWrapper(typePos, 32) {
 			return false
 		}
-		n, err := strconv.ParseInt(string(s), 10, 32)
-		if err != nil {
-			return false
-		}
-		p.out[typePos] = 0x10
-		p.out = binary.LittleEndian.AppendUint32(p.out, uint32(int32(n)))
 	case "$numberLong":
-		s, ok := p.str()
-		if !ok {
+		if !p.intWrapper(typePos, 64) {
 			return false
 		}
-		n, err := strconv.ParseInt(string(s), 10, 64)
-		if err != nil {
-			return false
-		}
-		p.out[typePos] = 0x12
-		p.out = binary.LittleEndian.AppendUint64(p.out, uint64(n))
 	case "$numberDouble":
 		s, ok := p.str()
 		if !ok {
